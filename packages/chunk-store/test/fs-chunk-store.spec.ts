@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict'
+import * as fs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FsChunkStore } from '../src/fs-chunk-store.ts'
+import { createChunkStore } from '../src/index.ts'
+import { collect, countedSource, describeChunkStore, makeChunk } from './chunk-store-suite.ts'
+import type { ChunkFs } from '../src/fs-chunk-store.ts'
+import type { ChunkStore } from '../src/index.ts'
+import type { CID } from 'multiformats/cid'
+
+let root: string
+let dirs = 0
+
+before(async () => {
+  root = await fs.mkdtemp(join(tmpdir(), 'ionnet-chunk-store-'))
+})
+
+after(async () => {
+  await fs.rm(root, { recursive: true, force: true })
+})
+
+function newDir (): string {
+  return join(root, `store-${dirs++}`)
+}
+
+/** The documented layout: blocks/<next-to-last two characters of the CID>/<CID>. */
+function chunkPath (dir: string, cid: CID): string {
+  const name = cid.toString()
+  return join(dir, 'blocks', name.slice(-3, -1), name)
+}
+
+/** Node's file system, except that the next chunk write lands half its bytes and then fails with ENOSPC. */
+function diskFillingUp (): ChunkFs & { failNextWrite: boolean } {
+  const faulty = {
+    ...fs,
+    failNextWrite: false,
+    async open (path: string, flags: string) {
+      const file = await fs.open(path, flags)
+      return {
+        async write (bytes: Uint8Array, offset: number, length: number) {
+          if (!faulty.failNextWrite) return file.write(bytes, offset, length)
+          faulty.failNextWrite = false
+          await file.write(bytes, offset, Math.floor(length / 2))
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+        },
+        sync: async () => file.sync(),
+        close: async () => file.close()
+      }
+    }
+  }
+  return faulty
+}
+
+describeChunkStore('fs chunk store', init => createChunkStore({ ...init, dir: newDir() }))
+
+describe('fs chunk store on disk', () => {
+  const opened: ChunkStore[] = []
+
+  async function openStore (store: ChunkStore): Promise<ChunkStore> {
+    await store.open()
+    opened.push(store)
+    return store
+  }
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map(async store => store.close()))
+  })
+
+  it('keeps each chunk at blocks/<shard>/<cid> with a replica sidecar beside it', async () => {
+    const dir = newDir()
+    const store = await openStore(createChunkStore({ dir }))
+    const chunk = makeChunk(100)
+
+    await store.put(chunk.cid, chunk.bytes, { replicas: 4 })
+
+    assert.deepEqual(new Uint8Array(await fs.readFile(chunkPath(dir, chunk.cid))), new Uint8Array(chunk.bytes))
+    assert.deepEqual(JSON.parse(await fs.readFile(chunkPath(dir, chunk.cid) + '.meta', 'utf8')), { replicas: 4 })
+    assert.equal(store.count, 1)
+  })
+
+  it('throws ChunkCorruptError for a chunk corrupted on disk, and verify() tells corrupt from intact', async () => {
+    const dir = newDir()
+    const store = await openStore(createChunkStore({ dir }))
+    const corrupted = makeChunk(100)
+    const intact = makeChunk(100)
+    await store.put(corrupted.cid, corrupted.bytes)
+    await store.put(intact.cid, intact.bytes)
+
+    const rotten = Uint8Array.from(corrupted.bytes)
+    rotten[50] ^= 0xff
+    await fs.writeFile(chunkPath(dir, corrupted.cid), rotten)
+
+    await assert.rejects(store.get(corrupted.cid), { name: 'ChunkCorruptError', code: 'ERR_CHUNK_CORRUPT' })
+    assert.equal(await store.verify(corrupted.cid), false)
+    assert.equal(await store.verify(intact.cid), true)
+    assert.equal(await store.has(corrupted.cid), true, 'verify leaves a corrupt chunk in place')
+  })
+
+  it('removes temp files left by a crash when it opens', async () => {
+    const dir = newDir()
+    await openStore(createChunkStore({ dir }))
+    const leftover = makeChunk(100)
+    await fs.writeFile(join(dir, 'tmp', `${leftover.cid}.abc123`), leftover.bytes.subarray(0, 50))
+
+    const reopened = await openStore(createChunkStore({ dir }))
+
+    assert.deepEqual(await fs.readdir(join(dir, 'tmp')), [])
+    assert.equal(await reopened.has(leftover.cid), false)
+    assert.equal(reopened.count, 0)
+  })
+
+  it('finds its chunks again when reopened, with the same size, count and replicas', async () => {
+    const dir = newDir()
+    const first = await openStore(createChunkStore({ dir }))
+    const a = makeChunk(100)
+    const b = makeChunk(250)
+    await first.put(a.cid, a.bytes, { replicas: 7 })
+    await first.put(b.cid, b.bytes)
+    await first.close()
+
+    const reopened = await openStore(createChunkStore({ dir }))
+
+    assert.deepEqual([reopened.size, reopened.count], [350, 2])
+    assert.deepEqual(new Uint8Array(await reopened.get(b.cid)), new Uint8Array(b.bytes))
+    assert.equal(await reopened.replicas(a.cid), 7)
+    assert.equal((await collect(reopened.list())).length, 2)
+  })
+
+  it('falls back to defaultReplicas when a replica record is lost', async () => {
+    const dir = newDir()
+    const store = await openStore(createChunkStore({ dir, defaultReplicas: 2 }))
+    const chunk = makeChunk(100)
+    await store.put(chunk.cid, chunk.bytes, { replicas: 6 })
+
+    await fs.unlink(chunkPath(dir, chunk.cid) + '.meta')
+
+    assert.equal(await store.replicas(chunk.cid), 2)
+  })
+
+  it('removes a replica record whose chunk never landed when it opens', async () => {
+    const dir = newDir()
+    const store = await openStore(createChunkStore({ dir }))
+    const landed = makeChunk(100)
+    const lost = makeChunk(100)
+    await store.put(landed.cid, landed.bytes)
+    await store.put(lost.cid, lost.bytes)
+    await store.close()
+    await fs.unlink(chunkPath(dir, lost.cid))
+
+    const reopened = await openStore(createChunkStore({ dir }))
+
+    await assert.rejects(fs.access(chunkPath(dir, lost.cid) + '.meta'), { code: 'ENOENT' })
+    await fs.access(chunkPath(dir, landed.cid) + '.meta')
+    assert.equal(reopened.count, 1)
+  })
+
+  it('throws StorageError when the disk fills mid-write, leaving no chunk and no temp file', async () => {
+    const dir = newDir()
+    const faultyFs = diskFillingUp()
+    const chunk = makeChunk(1000)
+    const store = await openStore(new FsChunkStore({ fs: faultyFs }, { dir, capacity: 1000 }))
+
+    faultyFs.failNextWrite = true
+    await assert.rejects(store.put(chunk.cid, chunk.bytes), (err: Error) => {
+      assert.equal(err.name, 'StorageError')
+      assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOSPC')
+      return true
+    })
+
+    assert.equal(await store.has(chunk.cid), false)
+    assert.deepEqual(await fs.readdir(join(dir, 'tmp')), [])
+    assert.deepEqual([store.size, store.count], [0, 0])
+    // the failed write gave back its reservation: the same chunk now fits exactly
+    await store.put(chunk.cid, chunk.bytes)
+    assert.equal(store.size, 1000)
+  })
+
+  it('passes on the error of a stream that fails midway, leaving no chunk and no temp file', async () => {
+    const dir = newDir()
+    const store = await openStore(createChunkStore({ dir }))
+    const chunk = makeChunk(1000)
+    const broken = new Error('connection reset')
+    async function * source (): AsyncGenerator<Uint8Array> {
+      yield chunk.bytes.subarray(0, 500)
+      throw broken
+    }
+
+    await assert.rejects(store.putStream(chunk.cid, source()), err => err === broken)
+
+    assert.equal(await store.has(chunk.cid), false)
+    assert.deepEqual(await fs.readdir(join(dir, 'tmp')), [])
+    await store.putStream(chunk.cid, countedSource([chunk.bytes]).source)
+    assert.equal(await store.has(chunk.cid), true)
+  })
+})
