@@ -1,0 +1,109 @@
+import { ANNOUNCE_CONCURRENCY, ANNOUNCE_RETRY, FIND_PROVIDERS_TIMEOUT } from './constants.ts'
+import type { IonNetNode } from './node.ts'
+import type { Logger } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface AnnouncerComponents {
+  node: IonNetNode
+  log: Logger
+}
+
+export interface AnnouncerInit {
+  concurrency?: number
+  retryAfter?: number
+}
+
+/**
+ * Announces (provides) the chunks this peer holds on the DHT, a bounded number at a time, in the background.
+ * Storing never waits for the DHT: getters also try the peers that placement names, so a fresh copy is usable
+ * before its record has spread.
+ */
+export class Announcer {
+  announced = 0
+  failed = 0
+  readonly #components: AnnouncerComponents
+  readonly #concurrency: number
+  readonly #retryAfter: number
+  readonly #queue = new Map<string, CID>()
+  readonly #retry = new Map<string, CID>()
+  readonly #waiters = new Set<() => void>()
+  #running = 0
+  #abort = new AbortController()
+  #retryTimer?: ReturnType<typeof setInterval>
+
+  constructor (components: AnnouncerComponents, init: AnnouncerInit = {}) {
+    this.#components = components
+    this.#concurrency = init.concurrency ?? ANNOUNCE_CONCURRENCY
+    this.#retryAfter = init.retryAfter ?? ANNOUNCE_RETRY
+  }
+
+  start (): void {
+    this.#abort = new AbortController()
+    this.#retryTimer = setInterval(() => {
+      for (const [k, cid] of this.#retry) { this.#retry.delete(k); this.announce(cid) }
+    }, this.#retryAfter)
+  }
+
+  stop (): void {
+    this.#abort.abort()
+    clearInterval(this.#retryTimer)
+    this.#queue.clear()
+    this.#retry.clear()
+  }
+
+  /** Queues a CID to be announced; a CID already queued is not queued twice. */
+  announce (cid: CID): void {
+    if (this.#abort.signal.aborted) return
+    this.#queue.set(cid.toString(), cid)
+    this.#pump()
+  }
+
+  /** Stops re-announcing a chunk this peer no longer holds. */
+  withdraw (cid: CID): void {
+    const key = cid.toString()
+    this.#queue.delete(key)
+    this.#retry.delete(key)
+    this.#components.node.contentRouting.cancelReprovide(cid).catch(() => {})
+  }
+
+  /** Chunks waiting to be announced (or running now). */
+  get pending (): number {
+    return this.#queue.size + this.#running
+  }
+
+  /** Resolves once nothing is queued or running. */
+  async idle (): Promise<void> {
+    if (this.pending === 0) return
+    await new Promise<void>(resolve => this.#waiters.add(resolve))
+  }
+
+  #pump (): void {
+    while (this.#running < this.#concurrency && this.#queue.size > 0) {
+      const [key, cid] = this.#queue.entries().next().value as [string, CID]
+      this.#queue.delete(key)
+      this.#running++
+      void this.#provide(key, cid).finally(() => {
+        this.#running--
+        this.#pump()
+        if (this.pending === 0) {
+          for (const w of this.#waiters) w()
+          this.#waiters.clear()
+        }
+      })
+    }
+  }
+
+  async #provide (key: string, cid: CID): Promise<void> {
+    const { node, log } = this.#components
+    try {
+      const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT * 4)])
+      await node.contentRouting.provide(cid, { signal })
+      this.announced++
+    } catch (err: any) {
+      if (this.#abort.signal.aborted) return
+      this.failed++
+      log('announcing %s failed, will retry: %s', key, err.message)
+      this.#retry.set(key, cid)
+    }
+  }
+}

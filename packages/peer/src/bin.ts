@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { main } from './cli.ts'
+
+// exit explicitly: libp2p leaves timers behind after stop, and the exit code must not wait for them
+process.exit(await main(process.argv.slice(2)))

@@ -1,0 +1,187 @@
+import { lpStream } from '@libp2p/utils'
+import { cidForChunk } from '@ionnet/chunk-store'
+import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE } from './constants.ts'
+import { ProtocolError, RemoteError } from './errors.ts'
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
+import type { ChunkStore } from '@ionnet/chunk-store'
+import type { Request, Response } from './messages.ts'
+import type { IonNetNode } from './node.ts'
+import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface ChunkProtocolComponents {
+  node: IonNetNode
+  store: ChunkStore
+  log: Logger
+  /** Called after a chunk sent by another peer was stored, so it can be announced. */
+  onStored(cid: CID, from: PeerId): void
+}
+
+export interface ChunkProtocolInit {
+  maxChunkSize: number
+  timeout?: number
+}
+
+/** Counters of what the protocol served, for the API and benchmarks. */
+export interface ChunkProtocolStats {
+  served: number
+  servedBytes: number
+  received: number
+  receivedBytes: number
+  rejected: number
+}
+
+/**
+ * The chunk exchange over libp2p streams: one request per stream, so a slow chunk never holds up another and yamux
+ * carries many in parallel over one connection.
+ */
+export class ChunkProtocol {
+  readonly stats: ChunkProtocolStats = { served: 0, servedBytes: 0, received: 0, receivedBytes: 0, rejected: 0 }
+  readonly #components: ChunkProtocolComponents
+  readonly #maxChunkSize: number
+  readonly #timeout: number
+
+  constructor (components: ChunkProtocolComponents, init: ChunkProtocolInit) {
+    this.#components = components
+    this.#maxChunkSize = init.maxChunkSize
+    this.#timeout = init.timeout ?? CHUNK_TIMEOUT
+  }
+
+  async start (): Promise<void> {
+    await this.#components.node.handle(CHUNK_PROTOCOL, async (stream, connection) => {
+      await this.#serve(stream, connection)
+    }, { maxInboundStreams: 512, maxOutboundStreams: 512 })
+  }
+
+  async stop (): Promise<void> {
+    await this.#components.node.unhandle(CHUNK_PROTOCOL)
+  }
+
+  /** Fetches a chunk from `peer`; the bytes returned always hash to `cid`. */
+  async fetch (peer: PeerId, cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return this.#exchange(peer, options.signal, async (lp, signal) => {
+      await lp.write(encodeRequest({ op: 'get', cid }), { signal })
+      const res = await readResponse(lp, signal)
+      if (res.size == null || res.size > this.#maxChunkSize) throw new ProtocolError('get response without a valid size')
+      const bytes = (await lp.read({ signal })).subarray()
+      if (bytes.length !== res.size) throw new ProtocolError(`peer sent ${bytes.length} bytes, announced ${res.size}`)
+      if (!cidForChunk(bytes).equals(cid)) throw new ProtocolError(`peer sent bytes that do not match ${String(cid)}`)
+      return bytes
+    })
+  }
+
+  /** Stores a chunk on `peer`; resolves `'had'` when it already held the chunk (no bytes sent). */
+  async store (peer: PeerId, cid: CID, bytes: Uint8Array, replicas: number, options: { signal?: AbortSignal } = {}): Promise<'stored' | 'had'> {
+    return this.#exchange(peer, options.signal, async (lp, signal) => {
+      await lp.write(encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), { signal })
+      const offer = await readResponse(lp, signal)
+      if (offer.have === true) return 'had'
+      await lp.write(bytes, { signal })
+      await readResponse(lp, signal)
+      return 'stored'
+    })
+  }
+
+  /** Asks `peer` which of `cids` it holds, and the replica count it recorded for each (0 when not held). */
+  async has (peer: PeerId, cids: CID[], options: { signal?: AbortSignal } = {}): Promise<{ has: boolean[], replicas: number[] }> {
+    return this.#exchange(peer, options.signal, async (lp, signal) => {
+      await lp.write(encodeRequest({ op: 'has', cids }), { signal })
+      const res = await readResponse(lp, signal)
+      if (res.has?.length !== cids.length) throw new ProtocolError('has response does not match the request')
+      return { has: res.has, replicas: res.replicas?.length === cids.length ? res.replicas : cids.map(() => 0) }
+    })
+  }
+
+  async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const signal = anySignal(outer, this.#timeout)
+    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
+    try {
+      const result = await fn(this.#lp(stream), signal)
+      await stream.close({ signal })
+      return result
+    } catch (err: any) {
+      stream.abort(err)
+      throw err
+    }
+  }
+
+  #lp (stream: Stream): LpStream {
+    const max = this.#maxChunkSize + MAX_HEADER_SIZE
+    return lpStream(stream, { maxDataLength: max, maxBufferSize: max })
+  }
+
+  async #serve (stream: Stream, connection: Connection): Promise<void> {
+    const { store, log } = this.#components
+    const signal = AbortSignal.timeout(this.#timeout)
+    const lp = this.#lp(stream)
+    let req: Request
+    try {
+      req = decodeRequest((await lp.read({ signal })).subarray(), this.#maxChunkSize)
+    } catch (err: any) {
+      this.stats.rejected++
+      log('bad request from %p: %s', connection.remotePeer, err.message)
+      await lp.write(encodeResponse(failure(err)), { signal }).catch(() => {})
+      stream.abort(err)
+      return
+    }
+    try {
+      if (req.op === 'get') {
+        const bytes = await store.get(req.cid, { signal })
+        await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
+        this.stats.served++
+        this.stats.servedBytes += bytes.length
+      } else if (req.op === 'has') {
+        const replicas = await Promise.all(req.cids.map(async cid => await store.replicas(cid) ?? 0))
+        await lp.write(encodeResponse({ ok: true, has: replicas.map(r => r > 0), replicas }), { signal })
+      } else {
+        await this.#receive(lp, req, connection.remotePeer, signal)
+      }
+      await stream.close({ signal })
+    } catch (err: any) {
+      log('%s request from %p failed: %s', req.op, connection.remotePeer, err.message)
+      if (stream.writeStatus === 'writable') await lp.write(encodeResponse(failure(err)), { signal }).catch(() => {})
+      await stream.close({ signal }).catch(() => stream.abort(err))
+    }
+  }
+
+  async #receive (lp: LpStream, req: Request & { op: 'put' }, from: PeerId, signal: AbortSignal): Promise<void> {
+    const { store } = this.#components
+    if (await store.has(req.cid)) {
+      // a repeated store may raise the replica count, never lower it
+      if ((await store.replicas(req.cid) ?? 0) < req.replicas) await store.setReplicas(req.cid, req.replicas)
+      await lp.write(encodeResponse({ ok: true, have: true }), { signal })
+      return
+    }
+    if (store.size + req.size > store.capacity) {
+      this.stats.rejected++
+      await lp.write(encodeResponse({ ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${store.size} of ${store.capacity} bytes used)` }), { signal })
+      return
+    }
+    await lp.write(encodeResponse({ ok: true, have: false }), { signal })
+    const bytes = (await lp.read({ signal })).subarray()
+    if (bytes.length !== req.size) throw new ProtocolError(`got ${bytes.length} bytes, announced ${req.size}`)
+    await store.put(req.cid, bytes, { replicas: req.replicas, signal })
+    this.stats.received++
+    this.stats.receivedBytes += bytes.length
+    await lp.write(encodeResponse({ ok: true }), { signal })
+    this.#components.onStored(req.cid, from)
+  }
+}
+
+type LpStream = ReturnType<typeof lpStream<Stream>>
+
+async function readResponse (lp: LpStream, signal: AbortSignal): Promise<Response & { ok: true }> {
+  const res = decodeResponse((await lp.read({ signal })).subarray())
+  if (!res.ok) throw new RemoteError(res.message, res.code)
+  return res
+}
+
+function failure (err: any): Response {
+  const code = typeof err?.code === 'string' && err.code.startsWith('ERR_') ? err.code : 'ERR_INTERNAL'
+  return { ok: false, code, message: String(err?.message ?? err).slice(0, 500) }
+}
+
+function anySignal (outer: AbortSignal | undefined, timeout: number): AbortSignal {
+  const t = AbortSignal.timeout(timeout)
+  return outer == null ? t : AbortSignal.any([outer, t])
+}

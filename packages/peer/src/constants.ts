@@ -1,0 +1,79 @@
+/**
+ * Every default of the peer lives here, built from units, each with its reason.
+ */
+
+export const KiB = 1024
+export const MiB = 1024 * KiB
+export const GiB = 1024 * MiB
+export const second = 1000
+export const minute = 60 * second
+export const hour = 60 * minute
+
+/** Wire protocol of chunk transfers; the version moves when the message shapes change. */
+export const CHUNK_PROTOCOL = '/ionnet/chunk/1.0.0'
+
+/** Our own DHT, so IonNet peers never join (or pollute) the public IPFS DHT. */
+export const DHT_PROTOCOL = '/ionnet/kad/1.0.0'
+
+/** Protocol version announced in heartbeats so peers can tell old software apart. */
+export const PROTOCOL_VERSION = 1
+
+/** Gossipsub topic that carries heartbeats. */
+export const HEARTBEAT_TOPIC = 'ionnet/heartbeat/1'
+
+/** Default repo folder when neither --repo nor IONNET_REPO is given. */
+export const DEFAULT_REPO_NAME = '.ionnet'
+
+/** Listen on every interface so other devices can reach this one; a fixed port so bootstrap lists stay valid across restarts. */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/7878']
+
+/** The API only answers on loopback unless the user explicitly binds elsewhere. */
+export const DEFAULT_API = '127.0.0.1:7870'
+
+/** Three copies survive two simultaneous device losses, the usual bar for consumer hardware. */
+export const DEFAULT_REPLICAS = 3
+
+/** Largest replica count accepted from a request; more copies than this only waste others' disks. */
+export const MAX_REPLICAS = 16
+
+/** Largest chunk a peer accepts: chunks are 1 MiB by default and the manifest caps them at 16 MiB, but we keep streams' buffers small. */
+export const MAX_CHUNK_SIZE = 4 * MiB
+
+/** Room for the CBOR header that travels next to a chunk. */
+export const MAX_HEADER_SIZE = 16 * KiB
+
+/** Chunks in flight during a put: enough to keep several connections busy, small enough to bound memory (each is at most a chunk). */
+export const PUT_WINDOW = 12
+
+/** Chunks fetched ahead during a get; the output is still written in order. */
+export const GET_WINDOW = 12
+
+/** How long one chunk request may take before the provider is treated as stalled. */
+export const CHUNK_TIMEOUT = 20 * second
+
+/** How long to look for providers of one chunk on the DHT. */
+export const FIND_PROVIDERS_TIMEOUT = 8 * second
+
+/** Providers considered per chunk; more would only add DHT traffic. */
+export const MAX_PROVIDERS = 8
+
+/** Concurrent DHT provide operations, so announcing thousands of chunks never floods the network. */
+export const ANNOUNCE_CONCURRENCY = 8
+
+/** A provide that failed is retried after this long. */
+export const ANNOUNCE_RETRY = 30 * second
+
+/** Heartbeat interval; a peer is dead after DEAD_AFTER_MISSED missed beats. */
+export const HEARTBEAT_INTERVAL = 5 * second
+
+/** Three missed beats tolerate a lost message or a busy event loop without flapping. */
+export const DEAD_AFTER_MISSED = 3
+
+/** Provider records stay valid for this long; peers re-announce well before (see REPROVIDE_THRESHOLD). */
+export const PROVIDER_VALIDITY = 24 * hour
+
+/** Re-announce own records once they are this close to expiry. */
+export const REPROVIDE_THRESHOLD = 12 * hour
+
+/** How often the DHT checks for records to re-announce. */
+export const REPROVIDE_INTERVAL = hour

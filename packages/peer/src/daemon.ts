@@ -1,0 +1,46 @@
+import { DEFAULT_API } from './constants.ts'
+import { HttpApi } from './http-api.ts'
+import { createPeer } from './peer.ts'
+import type { IonNetPeer, PeerInit } from './peer.ts'
+
+/** A peer plus its local HTTP API, as `ionnet peer start` runs it. */
+export interface Daemon {
+  peer: IonNetPeer
+  /** Base URL of the HTTP API. */
+  apiUrl: string
+  stop(): Promise<void>
+}
+
+export interface DaemonInit extends PeerInit {
+  /** host:port of the HTTP API (loopback by default). */
+  api?: string
+}
+
+/** Starts a peer and its API, and writes the API's address and token into the repo for the CLI to find. */
+export async function startDaemon (init: DaemonInit): Promise<Daemon> {
+  const peer = await createPeer(init)
+  let api: HttpApi | undefined
+  try {
+    api = new HttpApi({ peer, token: await peer.repo.token() }, { address: init.api ?? DEFAULT_API })
+    await api.start()
+    await peer.repo.writeApi({ url: api.url, token: await peer.repo.token(), pid: process.pid })
+  } catch (err) {
+    await api?.stop()
+    await peer.stop()
+    throw err
+  }
+  const started = api
+  let stopping: Promise<void> | undefined
+  return {
+    peer,
+    apiUrl: started.url,
+    stop: async () => {
+      stopping ??= (async () => {
+        await peer.repo.removeApi()
+        await started.stop()
+        await peer.stop()
+      })()
+      return stopping
+    }
+  }
+}

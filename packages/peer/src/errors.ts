@@ -1,0 +1,95 @@
+/**
+ * Errors with stable names and codes, shared by the peer, its HTTP API and the CLI.
+ */
+
+/** Base of every IonNet peer error: `code` is stable and travels over the HTTP API. */
+export class IonNetError extends Error {
+  static name = 'IonNetError'
+  name = 'IonNetError'
+  code: string = 'ERR_IONNET'
+}
+
+/** No peer provides a chunk, or every provider failed. */
+export class ChunkUnavailableError extends IonNetError {
+  static name = 'ChunkUnavailableError'
+  name = 'ChunkUnavailableError'
+  code = 'ERR_CHUNK_UNAVAILABLE'
+}
+
+/** Some chunks of a file are held by no reachable peer; `missing` lists them. */
+export class FileUnavailableError extends IonNetError {
+  static name = 'FileUnavailableError'
+  name = 'FileUnavailableError'
+  code = 'ERR_FILE_UNAVAILABLE'
+  missing: string[]
+  total: number
+
+  constructor (missing: string[], total: number) {
+    const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '')
+    super(`${missing.length} of ${total} chunks are held by no live peer: ${shown}`)
+    this.missing = missing
+    this.total = total
+  }
+}
+
+/** A remote peer refused or failed a request; `remoteCode` is its own error code. */
+export class RemoteError extends IonNetError {
+  static name = 'RemoteError'
+  name = 'RemoteError'
+  code = 'ERR_REMOTE'
+  remoteCode: string
+
+  constructor (message: string, remoteCode: string) {
+    super(message)
+    this.remoteCode = remoteCode
+  }
+}
+
+/** A peer sent a message that breaks the protocol. */
+export class ProtocolError extends IonNetError {
+  static name = 'ProtocolError'
+  name = 'ProtocolError'
+  code = 'ERR_PROTOCOL'
+}
+
+/** A request to the local API was malformed (bad parameter, missing link...). */
+export class BadRequestError extends IonNetError {
+  static name = 'BadRequestError'
+  name = 'BadRequestError'
+  code = 'ERR_BAD_REQUEST'
+}
+
+/** `get <CID>` without a key, on a peer whose keyring does not know that CID. */
+export class KeyMissingError extends IonNetError {
+  static name = 'KeyMissingError'
+  name = 'KeyMissingError'
+  code = 'ERR_KEY_MISSING'
+}
+
+/** The repo is already used by a running peer. */
+export class RepoLockedError extends IonNetError {
+  static name = 'RepoLockedError'
+  name = 'RepoLockedError'
+  code = 'ERR_REPO_LOCKED'
+}
+
+/** No peer is running for the repo the CLI was pointed at. */
+export class PeerNotRunningError extends IonNetError {
+  static name = 'PeerNotRunningError'
+  name = 'PeerNotRunningError'
+  code = 'ERR_PEER_NOT_RUNNING'
+}
+
+/** The API refused the token. */
+export class UnauthorizedError extends IonNetError {
+  static name = 'UnauthorizedError'
+  name = 'UnauthorizedError'
+  code = 'ERR_UNAUTHORIZED'
+}
+
+/** A local file given to the CLI cannot be read (missing, unreadable, not a regular file). */
+export class LocalFileError extends IonNetError {
+  static name = 'LocalFileError'
+  name = 'LocalFileError'
+  code = 'ERR_LOCAL_FILE'
+}

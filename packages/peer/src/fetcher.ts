@@ -1,0 +1,122 @@
+import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
+import { ChunkUnavailableError } from './errors.ts'
+import { rankPeers } from './placement.ts'
+import type { ChunkProtocol } from './chunk-protocol.ts'
+import type { Membership } from './membership.ts'
+import type { IonNetNode } from './node.ts'
+import type { ChunkStore } from '@ionnet/chunk-store'
+import type { Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+export interface FetcherComponents {
+  node: IonNetNode
+  store: ChunkStore
+  protocol: ChunkProtocol
+  membership: Membership
+  log: Logger
+}
+
+/** Placement candidates asked before the DHT: the nearest live peers usually hold the chunk. */
+const PLACEMENT_CANDIDATES = 6
+
+/** Score bounds: a peer that lied or stalled sinks to the back of the line and climbs back slowly. */
+const SCORE_MAX = 10
+const SCORE_PENALTY = 10
+const SCORE_MIN = -100
+
+/**
+ * Finds a chunk on the network and returns its verified bytes. Candidates come first from placement (the live
+ * peers nearest the chunk, who hold it unless the network changed), then from DHT provider records. Peers that
+ * sent bad bytes, broke the protocol or stalled are scored down and tried last next time.
+ */
+export class ChunkFetcher {
+  readonly #components: FetcherComponents
+  readonly #scores = new Map<string, number>()
+
+  constructor (components: FetcherComponents) {
+    this.#components = components
+  }
+
+  /** The chunk's bytes from the local store or the network; ChunkUnavailableError if nobody reachable has it. */
+  async fetch (cid: CID, options: { signal?: AbortSignal, remoteOnly?: boolean } = {}): Promise<Uint8Array> {
+    const { store, log } = this.#components
+    if (options.remoteOnly !== true && await store.has(cid)) {
+      try {
+        return await store.get(cid, options)
+      } catch (err: any) {
+        // a rotten local copy: the network still has good ones (scrub replaces ours)
+        log('local copy of %s unusable: %s', cid, err.message)
+      }
+    }
+    const tried = new Set<string>([this.#components.node.peerId.toString()])
+    const errors: string[] = []
+    for await (const peer of this.#candidates(cid, tried, options.signal)) {
+      options.signal?.throwIfAborted()
+      try {
+        const bytes = await this.#components.protocol.fetch(peer, cid, options)
+        this.#reward(peer)
+        return bytes
+      } catch (err: any) {
+        options.signal?.throwIfAborted()
+        if (err.remoteCode !== 'ERR_CHUNK_NOT_FOUND') this.#penalize(peer)
+        errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
+        log('fetching %s from %p failed: %s', cid, peer, err.message)
+      }
+    }
+    throw new ChunkUnavailableError(`no reachable peer has chunk ${cid.toString()}${errors.length > 0 ? ` (tried ${errors.join(', ')})` : ''}`)
+  }
+
+  /** Forgets scores, e.g. after the network changed a lot. */
+  resetScores (): void {
+    this.#scores.clear()
+  }
+
+  async * #candidates (cid: CID, tried: Set<string>, signal?: AbortSignal): AsyncGenerator<PeerId> {
+    const placed = rankPeers(cid, this.#components.membership.live()).slice(0, PLACEMENT_CANDIDATES).map(p => p.id)
+    for (const peer of this.#byScore(placed)) {
+      if (tried.has(peer.toString())) continue
+      tried.add(peer.toString())
+      yield peer
+    }
+    const fromDht: PeerId[] = []
+    for await (const peer of this.providers(cid, signal)) fromDht.push(peer)
+    for (const peer of this.#byScore(fromDht)) {
+      if (tried.has(peer.toString())) continue
+      tried.add(peer.toString())
+      yield peer
+    }
+  }
+
+  /** Providers of `cid` from DHT records (not checked: a record only says a peer once had it). */
+  async * providers (cid: CID, signal?: AbortSignal): AsyncGenerator<PeerId> {
+    const { node, log } = this.#components
+    const timeout = AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT)
+    let n = 0
+    try {
+      for await (const info of node.contentRouting.findProviders(cid, { signal: signal == null ? timeout : AbortSignal.any([signal, timeout]) })) {
+        yield info.id
+        if (++n >= MAX_PROVIDERS) break
+      }
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      log('finding providers of %s: %s', cid, err.message)
+    }
+  }
+
+  #byScore (peers: PeerId[]): PeerId[] {
+    // stable sort keeps placement order among equally trusted peers
+    return peers.map((p, i) => ({ p, i, s: this.#scores.get(p.toString()) ?? 0 }))
+      .sort((a, b) => b.s - a.s || a.i - b.i)
+      .map(x => x.p)
+  }
+
+  #reward (peer: PeerId): void {
+    const k = peer.toString()
+    this.#scores.set(k, Math.min(SCORE_MAX, (this.#scores.get(k) ?? 0) + 1))
+  }
+
+  #penalize (peer: PeerId): void {
+    const k = peer.toString()
+    this.#scores.set(k, Math.max(SCORE_MIN, (this.#scores.get(k) ?? 0) - SCORE_PENALTY))
+  }
+}

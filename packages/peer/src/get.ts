@@ -1,0 +1,76 @@
+import map from 'it-map'
+import parallel from 'it-parallel'
+import { decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
+import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
+import { FileUnavailableError } from './errors.ts'
+import type { ChunkFetcher } from './fetcher.ts'
+import type { Link, Manifest } from '@ionnet/manifest'
+import type { CID } from 'multiformats/cid'
+
+/** An opened file: its manifest, known before any data moves, and its verified plaintext as a stream. */
+export interface OpenedFile {
+  manifest: Manifest
+  content: AsyncIterable<Uint8Array>
+}
+
+export interface GetOptions {
+  window?: number
+  signal?: AbortSignal
+  /** Counts live holders of chunks, to name the missing ones when a get fails. */
+  census?(cids: CID[], signal?: AbortSignal): Promise<number[]>
+}
+
+/**
+ * Opens a file by link: fetches and decrypts the manifest, then streams the plaintext in order while fetching a
+ * window of chunks ahead from whichever peers hold them. Every chunk is checked against its CID and authenticated
+ * on decryption, and the whole file against its size and sha2-256 at the end.
+ */
+export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetOptions = {}): Promise<OpenedFile> {
+  const { signal } = options
+  const manifest = decodeManifest(link, await fetcher.fetch(link.cid, { signal }))
+  const fetchNode = async (cid: Link['cid'], s?: AbortSignal): Promise<Uint8Array> => fetcher.fetch(cid, { signal: s ?? signal })
+  async function * content (): AsyncGenerator<Uint8Array> {
+    const verifier = new FileVerifier(manifest)
+    const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
+      return decryptChunk(manifest, ref, await fetcher.fetch(ref.cid, { signal }))
+    })
+    try {
+      for await (const plain of parallel(tasks, { concurrency: options.window ?? GET_WINDOW, ordered: true })) {
+        verifier.update(plain)
+        yield plain
+      }
+    } catch (err: any) {
+      if (err.name !== 'ChunkUnavailableError' || options.census == null) throw err
+      throw await missingChunks(manifest, options.census, fetchNode, signal)
+    }
+    verifier.finish()
+  }
+  return { manifest, content: content() }
+}
+
+/** Builds the error for an unavailable file, naming every chunk that no live peer holds. */
+async function missingChunks (manifest: Manifest, census: NonNullable<GetOptions['census']>, fetchNode: (cid: Link['cid']) => Promise<Uint8Array>, signal?: AbortSignal): Promise<FileUnavailableError> {
+  const missing: string[] = []
+  const deadline = AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT * 2)
+  const s = signal == null ? deadline : AbortSignal.any([signal, deadline])
+  let batch: CID[] = []
+  const flush = async (): Promise<void> => {
+    const counts = await census(batch, s)
+    counts.forEach((n, i) => { if (n === 0) missing.push(batch[i].toString()) })
+    batch = []
+  }
+  try {
+    for await (const ref of walkChunks(manifest, fetchNode, { signal: s })) {
+      batch.push(ref.cid)
+      if (batch.length >= CENSUS_BATCH) await flush()
+    }
+    await flush()
+  } catch {
+    // an unreachable manifest node: report what we found so far
+  }
+  return new FileUnavailableError(missing, manifest.chunkCount)
+}
+
+/** Chunks counted per census round, bounding memory for files of any size. */
+const CENSUS_BATCH = 4096
+

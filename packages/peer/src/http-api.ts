@@ -1,0 +1,191 @@
+import { once } from 'node:events'
+import { createServer } from 'node:http'
+import { timingSafeEqual } from 'node:crypto'
+import { logger } from '@libp2p/logger'
+import { BadRequestError, UnauthorizedError } from './errors.ts'
+import type { IonNetPeer } from './peer.ts'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** HTTP status for each stable error code; anything else is a 500. */
+const STATUS: Record<string, number> = {
+  ERR_BAD_REQUEST: 400,
+  ERR_INVALID_LINK: 400,
+  ERR_WRONG_KEY: 400,
+  ERR_INVALID_MANIFEST: 400,
+  ERR_UNAUTHORIZED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_KEY_MISSING: 404,
+  ERR_CHUNK_UNAVAILABLE: 503,
+  ERR_FILE_UNAVAILABLE: 503,
+  ERR_CAPACITY_EXCEEDED: 507
+}
+
+export interface HttpApiComponents {
+  peer: IonNetPeer
+  token: string
+}
+
+export interface HttpApiInit {
+  /** host:port to bind; port 0 picks a free one. */
+  address: string
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
+
+/**
+ * The peer's local HTTP API (see docs/API.md). Every request needs the repo's token; requests whose Host or Origin
+ * is not the API's own are refused, so a web page in the user's browser cannot drive the peer.
+ */
+export class HttpApi {
+  readonly #components: HttpApiComponents
+  readonly #init: HttpApiInit
+  readonly #log = logger('ionnet:http-api')
+  readonly #routes: Record<string, Handler>
+  #server?: Server
+  #url = ''
+
+  constructor (components: HttpApiComponents, init: HttpApiInit) {
+    this.#components = components
+    this.#init = init
+    this.#routes = {
+      'GET /api/v1/id': async (_req, res) => { json(res, 200, this.#components.peer.identity()) },
+      'GET /api/v1/peers': async (_req, res) => { json(res, 200, { peers: this.#components.peer.peers() }) },
+      'GET /api/v1/files': async (_req, res) => { json(res, 200, { files: await this.#components.peer.files() }) },
+      'GET /api/v1/health': async (_req, res, url) => { json(res, 200, await this.#components.peer.health(requiredParam(url, 'link'))) },
+      'POST /api/v1/put': async (req, res, url) => { await this.#put(req, res, url) },
+      'GET /api/v1/get': async (req, res, url) => { await this.#get(req, res, url) }
+    }
+  }
+
+  /** The base URL the API answers on, e.g. http://127.0.0.1:7870. */
+  get url (): string {
+    return this.#url
+  }
+
+  async start (): Promise<void> {
+    const { host, port } = parseAddress(this.#init.address)
+    const server = createServer((req, res) => { void this.#handle(req, res) })
+    server.listen(port, host)
+    await once(server, 'listening')
+    const addr = server.address() as AddressInfo
+    this.#url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
+    this.#server = server
+  }
+
+  async stop (): Promise<void> {
+    const server = this.#server
+    if (server == null) return
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => { resolve() }))
+  }
+
+  async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', this.#url)
+      this.#authorize(req)
+      const route = this.#routes[`${req.method} ${url.pathname}`]
+      if (route == null) throw Object.assign(new Error(`no such endpoint: ${req.method} ${url.pathname}`), { code: 'ERR_NOT_FOUND' })
+      await route(req, res, url)
+    } catch (err: any) {
+      this.#log('%s %s failed: %s', req.method, req.url, err.message)
+      if (!res.headersSent) {
+        sendError(res, err)
+      } else {
+        res.destroy(err)
+      }
+    }
+  }
+
+  #authorize (req: IncomingMessage): void {
+    const own = new URL(this.#url)
+    const allowedHosts = new Set([own.host, `localhost:${own.port}`, `127.0.0.1:${own.port}`, `[::1]:${own.port}`])
+    if (req.headers.host == null || !allowedHosts.has(req.headers.host)) {
+      throw Object.assign(new Error('Host header is not this API'), { code: 'ERR_FORBIDDEN' })
+    }
+    const origin = req.headers.origin
+    if (origin != null && !(origin.startsWith('http://') && allowedHosts.has(origin.slice('http://'.length)))) {
+      throw Object.assign(new Error('cross-origin requests are refused'), { code: 'ERR_FORBIDDEN' })
+    }
+    const auth = req.headers.authorization ?? ''
+    const given = Buffer.from(auth.startsWith('Bearer ') ? auth.slice(7) : '')
+    const token = Buffer.from(this.#components.token)
+    if (given.length !== token.length || !timingSafeEqual(given, token)) {
+      throw new UnauthorizedError('missing or wrong API token')
+    }
+  }
+
+  async #put (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const replicas = optionalInt(url, 'replicas')
+    const chunkSize = optionalInt(url, 'chunkSize')
+    const name = url.searchParams.get('name') ?? undefined
+    const abort = new AbortController()
+    req.once('aborted', () => { abort.abort(new Error('upload aborted by the client')) })
+    res.once('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')) })
+    const result = await this.#components.peer.put(req, { name, replicas, chunkSize, signal: abort.signal })
+    json(res, 200, result)
+  }
+
+  async #get (_req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const link = requiredParam(url, 'link')
+    const abort = new AbortController()
+    res.once('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')) })
+    const file = await this.#components.peer.open(link, { signal: abort.signal })
+    // the outcome travels in a trailer: a failure after the first byte cannot change the status code any more
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'x-ionnet-name': encodeURIComponent(file.manifest.name),
+      'x-ionnet-size': String(file.manifest.size),
+      trailer: 'x-ionnet-status'
+    })
+    try {
+      for await (const piece of file.content) {
+        if (!res.write(piece)) await once(res, 'drain', { signal: abort.signal })
+      }
+      res.addTrailers({ 'x-ionnet-status': 'ok' })
+    } catch (err: any) {
+      this.#log('get failed mid-stream: %s', err.message)
+      res.addTrailers({ 'x-ionnet-status': encodeURIComponent(JSON.stringify(errorBody(err).error)) })
+    }
+    res.end()
+  }
+}
+
+function parseAddress (address: string): { host: string, port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(address)
+  if (m == null) throw new BadRequestError(`bad API address ${JSON.stringify(address)}: expected host:port`)
+  return { host: m[1], port: Number(m[2]) }
+}
+
+function requiredParam (url: URL, name: string): string {
+  const v = url.searchParams.get(name)
+  if (v == null || v === '') throw new BadRequestError(`missing ?${name}=`)
+  return v
+}
+
+function optionalInt (url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name)
+  if (v == null) return undefined
+  if (!/^\d+$/.test(v)) throw new BadRequestError(`${name} must be a positive integer`)
+  return Number(v)
+}
+
+function json (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+/** The error body every endpoint uses: `{ error: { code, message, ...details } }`. */
+export function errorBody (err: any): { error: { code: string, message: string, missing?: string[] } } {
+  const code = typeof err?.code === 'string' && err.code.startsWith('ERR_') ? err.code : 'ERR_INTERNAL'
+  const body: { code: string, message: string, missing?: string[] } = { code, message: String(err?.message ?? err) }
+  if (Array.isArray(err?.missing)) body.missing = err.missing
+  return { error: body }
+}
+
+function sendError (res: ServerResponse, err: any): void {
+  const body = errorBody(err)
+  json(res, STATUS[body.error.code] ?? 500, body)
+}

@@ -1,0 +1,177 @@
+import { TypedEventEmitter } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION } from './constants.ts'
+import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts'
+import type { IonNetNode } from './node.ts'
+import type { ChunkStore } from '@ionnet/chunk-store'
+import type { Message } from '@libp2p/gossipsub'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+/** One row of the live-peer table. */
+export interface PeerRecord {
+  id: PeerId
+  addrs: string[]
+  version: number
+  seq: number
+  interval: number
+  lastSeen: number
+  chunks: number
+  bytes: number
+  /** Free capacity in bytes; Infinity when the peer has no limit. */
+  free: number
+  alive: boolean
+}
+
+export interface MembershipEvents {
+  'peer:alive': CustomEvent<PeerRecord>
+  'peer:dead': CustomEvent<PeerRecord>
+}
+
+export interface MembershipComponents {
+  node: IonNetNode
+  store: ChunkStore
+  log: Logger
+}
+
+export interface MembershipInit {
+  /** Heartbeat interval in ms. */
+  interval?: number
+  /** Missed intervals after which a peer counts as dead. */
+  deadAfter?: number
+}
+
+/**
+ * Heartbeats over gossipsub and the live-peer table built from them. Gossipsub signs every message (StrictSign) and
+ * checks the signature on receipt; we add that the heartbeat names its signer, so nobody can speak for another peer.
+ */
+export class Membership extends TypedEventEmitter<MembershipEvents> {
+  /** Heartbeats dropped for a bad signature, a bad shape or a replayed sequence number. */
+  dropped = 0
+  readonly interval: number
+  readonly deadAfter: number
+  readonly #components: MembershipComponents
+  readonly #peers = new Map<string, PeerRecord>()
+  #seq = Date.now()
+  #timer?: ReturnType<typeof setInterval>
+  #sweeper?: ReturnType<typeof setInterval>
+  #onMessage = (evt: CustomEvent<Message>): void => { this.#receive(evt.detail) }
+  #onSubscription = (): void => { this.beat() }
+
+  constructor (components: MembershipComponents, init: MembershipInit = {}) {
+    super()
+    this.#components = components
+    this.interval = init.interval ?? HEARTBEAT_INTERVAL
+    this.deadAfter = init.deadAfter ?? DEAD_AFTER_MISSED
+  }
+
+  start (): void {
+    const { pubsub } = this.#components.node.services
+    pubsub.addEventListener('message', this.#onMessage)
+    // a peer that just subscribed learns about us now instead of one interval later
+    pubsub.addEventListener('subscription-change', this.#onSubscription)
+    pubsub.subscribe(HEARTBEAT_TOPIC)
+    this.#timer = setInterval(() => { this.beat() }, this.interval)
+    this.#sweeper = setInterval(() => { this.#sweep() }, Math.max(50, Math.floor(this.interval / 2)))
+    this.beat()
+  }
+
+  stop (): void {
+    const { pubsub } = this.#components.node.services
+    clearInterval(this.#timer)
+    clearInterval(this.#sweeper)
+    pubsub.removeEventListener('message', this.#onMessage)
+    pubsub.removeEventListener('subscription-change', this.#onSubscription)
+    pubsub.unsubscribe(HEARTBEAT_TOPIC)
+  }
+
+  /** Publishes one heartbeat now. Never throws: a missed beat is tolerated by design. */
+  beat (): void {
+    const { node, store, log } = this.#components
+    const free = store.capacity === Infinity ? -1 : Math.max(0, store.capacity - store.size)
+    const data = encodeHeartbeat({
+      version: PROTOCOL_VERSION,
+      peer: node.peerId.toString(),
+      addrs: node.getMultiaddrs().map(a => a.toString()).slice(0, 32),
+      seq: this.#seq++,
+      interval: this.interval,
+      chunks: store.count,
+      bytes: store.size,
+      free
+    })
+    node.services.pubsub.publish(HEARTBEAT_TOPIC, data).catch((err: Error) => { log('heartbeat failed: %s', err.message) })
+  }
+
+  /** Every peer ever heard from, alive or dead. */
+  peers (): PeerRecord[] {
+    this.#sweep()
+    return [...this.#peers.values()]
+  }
+
+  /** Peers heard from within `deadAfter` of their intervals. */
+  live (): PeerRecord[] {
+    return this.peers().filter(p => p.alive)
+  }
+
+  isAlive (peer: PeerId | string): boolean {
+    const rec = this.#peers.get(peer.toString())
+    return rec != null && this.#isFresh(rec, Date.now())
+  }
+
+  get (peer: PeerId | string): PeerRecord | undefined {
+    return this.#peers.get(peer.toString())
+  }
+
+  #receive (msg: Message): void {
+    if (msg.topic !== HEARTBEAT_TOPIC) return
+    const hb = decodeHeartbeat(msg.data)
+    if (msg.type !== 'signed' || hb == null || hb.peer !== msg.from.toString()) {
+      this.dropped++
+      return
+    }
+    const prev = this.#peers.get(hb.peer)
+    if (prev != null && hb.seq <= prev.seq) {
+      this.dropped++
+      return
+    }
+    const rec: PeerRecord = {
+      id: prev?.id ?? msg.from,
+      addrs: hb.addrs,
+      version: hb.version,
+      seq: hb.seq,
+      interval: hb.interval,
+      lastSeen: Date.now(),
+      chunks: hb.chunks,
+      bytes: hb.bytes,
+      free: hb.free === -1 ? Infinity : hb.free,
+      alive: true
+    }
+    this.#peers.set(hb.peer, rec)
+    this.#learnAddresses(rec)
+    if (prev?.alive !== true) this.safeDispatchEvent('peer:alive', { detail: rec })
+  }
+
+  #learnAddresses (rec: PeerRecord): void {
+    const { node, log } = this.#components
+    try {
+      const multiaddrs = rec.addrs.map(a => multiaddr(a))
+      node.peerStore.merge(rec.id, { multiaddrs }).catch((err: Error) => { log('peer store: %s', err.message) })
+    } catch (err: any) {
+      log('bad address in heartbeat of %p: %s', rec.id, err.message)
+    }
+  }
+
+  #sweep (): void {
+    const now = Date.now()
+    for (const rec of this.#peers.values()) {
+      if (rec.alive && !this.#isFresh(rec, now)) {
+        rec.alive = false
+        this.safeDispatchEvent('peer:dead', { detail: rec })
+      }
+    }
+  }
+
+  #isFresh (rec: PeerRecord, now: number): boolean {
+    return now - rec.lastSeen <= rec.interval * this.deadAfter
+  }
+}
+

@@ -1,0 +1,73 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { DHT_PROTOCOL, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD } from './constants.ts'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { PrivateKey, Libp2p } from '@libp2p/interface'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Ping } from '@libp2p/ping'
+import type { Datastore } from 'interface-datastore'
+
+/** The libp2p services every IonNet peer runs. */
+export type IonNetServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+
+/** The libp2p node of a peer. */
+export type IonNetNode = Libp2p<IonNetServices>
+
+export interface NodeInit {
+  privateKey: PrivateKey
+  datastore: Datastore
+  listen: string[]
+  bootstrap: string[]
+  mdns: boolean
+}
+
+/** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
+export async function createNode (init: NodeInit): Promise<IonNetNode> {
+  const peerDiscovery = []
+  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
+  if (init.mdns) peerDiscovery.push(mdns({ serviceTag: '_ionnet._udp.local' }))
+
+  return createLibp2p({
+    privateKey: init.privateKey,
+    datastore: init.datastore,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      // every local peer shares one address; without this, loopback and one-host setups lose connections to the per-host rate limit
+      allow: ['/ip4/127.0.0.1', '/ip6/::1']
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // server mode everywhere: home and LAN devices are the network, there are no public servers to defer to
+        clientMode: false,
+        // keep private and loopback addresses: peers on one LAN or machine must find each other
+        peerInfoMapper: passthroughMapper,
+        reprovide: { interval: REPROVIDE_INTERVAL, threshold: REPROVIDE_THRESHOLD, validity: PROVIDER_VALIDITY }
+      }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        maxInboundDataLength: MAX_CHUNK_SIZE + MAX_HEADER_SIZE
+      })
+    }
+  })
+}

@@ -1,0 +1,121 @@
+import map from 'it-map'
+import parallel from 'it-parallel'
+import { encodeFile, formatLink } from '@ionnet/manifest'
+import { PUT_WINDOW } from './constants.ts'
+import { rankPeers } from './placement.ts'
+import type { Announcer } from './announcer.ts'
+import type { ChunkProtocol } from './chunk-protocol.ts'
+import type { Membership } from './membership.ts'
+import type { IonNetNode } from './node.ts'
+import type { ChunkStore } from '@ionnet/chunk-store'
+import type { Block } from '@ionnet/manifest'
+import type { Logger, PeerId } from '@libp2p/interface'
+
+export interface PutComponents {
+  node: IonNetNode
+  store: ChunkStore
+  protocol: ChunkProtocol
+  membership: Membership
+  announcer: Announcer
+  log: Logger
+}
+
+export interface PutOptions {
+  name?: string
+  replicas: number
+  chunkSize?: number
+  window?: number
+  signal?: AbortSignal
+  /** Called as plaintext bytes are consumed, for progress bars. */
+  onProgress?(bytes: number): void
+}
+
+/** What a put did: the link to share, and how many copies it could make. */
+export interface PutResult {
+  link: string
+  cid: string
+  name: string
+  size: number
+  chunks: number
+  replicas: number
+  /** Fewest copies any block of the file got (manifest blocks included). */
+  minCopies: number
+  /** Set when some block got fewer copies than asked for. */
+  warning?: string
+}
+
+/**
+ * Puts a file: chunks and encrypts it as a stream, and sends each block to the `replicas` live peers nearest to it
+ * (this peer included, when it is among them), with a window of blocks in flight.
+ */
+export async function putFile (source: AsyncIterable<Uint8Array>, components: PutComponents, options: PutOptions): Promise<PutResult> {
+  const encoded = encodeFile(counted(source, options.onProgress), { name: options.name, chunkSize: options.chunkSize, signal: options.signal })
+  let minCopies = Infinity
+  let blocks = 0
+  const tasks = map(encoded.blocks, block => async () => {
+    const copies = await replicate(block, options.replicas, components, options.signal)
+    if (copies === 0) throw new Error(`no peer could store chunk ${block.cid.toString()}`)
+    minCopies = Math.min(minCopies, copies)
+    blocks++
+  })
+  for await (const _ of parallel(tasks, { concurrency: options.window ?? PUT_WINDOW })) { /* drain */ }
+  const { link, manifest } = encoded.result()
+  const result: PutResult = {
+    link: formatLink(link),
+    cid: link.cid.toString(),
+    name: manifest.name,
+    size: manifest.size,
+    chunks: manifest.chunkCount,
+    replicas: options.replicas,
+    minCopies: blocks === 0 ? 0 : minCopies
+  }
+  if (result.minCopies < options.replicas) {
+    result.warning = `stored only ${result.minCopies} of ${options.replicas} copies of some chunks: only ${components.membership.live().length + 1} peers are live`
+  }
+  return result
+}
+
+/**
+ * Stores one block on up to `replicas` peers, nearest first, moving on to the next candidate when one refuses or
+ * fails. Resolves the number of copies made.
+ */
+export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<number> {
+  const { node, store, protocol, membership, announcer, log } = components
+  const self = node.peerId
+  const candidates = rankPeers(block.cid, [
+    { id: self, free: store.capacity - store.size },
+    ...membership.live().map(p => ({ id: p.id, free: p.free }))
+  ]).filter(p => p.free >= block.bytes.length)
+  let copies = 0
+  for (let i = 0; i < candidates.length && copies < replicas;) {
+    const batch = candidates.slice(i, i + replicas - copies)
+    i += batch.length
+    const results = await Promise.all(batch.map(async ({ id }) => storeOn(id)))
+    copies += results.filter(Boolean).length
+  }
+  return copies
+
+  async function storeOn (id: PeerId): Promise<boolean> {
+    try {
+      if (id.equals(self)) {
+        await store.put(block.cid, block.bytes, { replicas, signal })
+        announcer.announce(block.cid)
+      } else {
+        await protocol.store(id, block.cid, block.bytes, replicas, { signal })
+      }
+      return true
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      log('storing %s on %p failed: %s', block.cid, id, err.message)
+      return false
+    }
+  }
+}
+
+
+async function * counted (source: AsyncIterable<Uint8Array>, onProgress?: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const piece of source) {
+    onProgress?.(piece.length)
+    yield piece
+  }
+}
