@@ -1,0 +1,87 @@
+import type { HealerComponents } from './index.ts'
+import type { PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+
+/** What the network holds of one chunk right now. */
+export interface ChunkCensus {
+  cid: CID
+  /** Live peers that confirmed they hold the chunk (this peer included when it does). */
+  holders: PeerId[]
+  /** Largest replica count any holder recorded for it. */
+  replicas: number
+}
+
+const HAS_BATCH = 256
+const DHT_CONCURRENCY = 8
+const DHT_TIMEOUT = 5000
+
+/**
+ * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong)
+ * plus, for chunks that look short of copies, the DHT's provider records; every candidate is asked directly, in
+ * batches, because a provider record only says a peer once had the chunk.
+ */
+export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, signal?: AbortSignal }): Promise<ChunkCensus[]> {
+  const self = components.peerId
+  const live = components.livePeers()
+  const results = chunks.map(c => ({ cid: c.cid, holders: new Map<string, PeerId>(), replicas: c.replicas, asked: new Set<string>() }))
+  await Promise.all(results.map(async r => {
+    if (await components.store.has(r.cid)) {
+      r.holders.set(self.toString(), self)
+      r.replicas = Math.max(r.replicas, await components.store.replicas(r.cid) ?? 0)
+    }
+  }))
+
+  const ask = async (plan: Map<string, { peer: PeerId, items: typeof results }>): Promise<void> => {
+    await Promise.all([...plan.values()].map(async ({ peer, items }) => {
+      for (let i = 0; i < items.length; i += HAS_BATCH) {
+        const batch = items.slice(i, i + HAS_BATCH)
+        const answer = await components.has(peer, batch.map(b => b.cid), { signal: init.signal }).catch(() => undefined)
+        batch.forEach((item, j) => {
+          if (answer?.has[j] === true) {
+            item.holders.set(peer.toString(), peer)
+            item.replicas = Math.max(item.replicas, answer.replicas[j] ?? 0)
+          }
+        })
+      }
+    }))
+  }
+
+  const plan = new Map<string, { peer: PeerId, items: typeof results }>()
+  for (const r of results) {
+    const wanted = Math.max(r.replicas, 1) + init.margin + init.extra
+    for (const p of components.rank(r.cid, live).slice(0, wanted)) addToPlan(plan, p.id, r)
+  }
+  await ask(plan)
+
+  // chunks that still look short: the copies may sit on peers placement did not name (the network changed)
+  const short = results.filter(r => r.holders.size < r.replicas)
+  const liveIds = new Set(live.map(p => p.id.toString()))
+  const dhtPlan = new Map<string, { peer: PeerId, items: typeof results }>()
+  for (let i = 0; i < short.length; i += DHT_CONCURRENCY) {
+    await Promise.all(short.slice(i, i + DHT_CONCURRENCY).map(async r => {
+      const signal = init.signal == null ? AbortSignal.timeout(DHT_TIMEOUT) : AbortSignal.any([init.signal, AbortSignal.timeout(DHT_TIMEOUT)])
+      try {
+        for await (const peer of components.findProviders(r.cid, { signal })) {
+          const key = peer.toString()
+          if (liveIds.has(key) && !r.asked.has(key) && !r.holders.has(key)) addToPlan(dhtPlan, peer, r)
+        }
+      } catch {
+        // a slow or empty DHT only means fewer candidates
+      }
+    }))
+  }
+  await ask(dhtPlan)
+  return results.map(r => ({ cid: r.cid, holders: [...r.holders.values()], replicas: r.replicas }))
+}
+
+function addToPlan<T extends { asked: Set<string> }> (plan: Map<string, { peer: PeerId, items: T[] }>, peer: PeerId, item: T): void {
+  const key = peer.toString()
+  if (item.asked.has(key)) return
+  item.asked.add(key)
+  let entry = plan.get(key)
+  if (entry == null) {
+    entry = { peer, items: [] }
+    plan.set(key, entry)
+  }
+  entry.items.push(item)
+}
