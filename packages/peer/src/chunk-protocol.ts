@@ -158,17 +158,22 @@ export class ChunkProtocol {
       return
     }
     await lp.write(encodeResponse({ ok: true, have: false }), { signal })
-    const bytes = (await lp.read({ signal })).subarray()
-    if (bytes.length !== req.size) throw new ProtocolError(`got ${bytes.length} bytes, announced ${req.size}`)
-    await store.put(req.cid, bytes, { replicas: req.replicas, signal })
+    const data = await lp.read({ signal })
+    if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
+    // the store hashes and writes the pieces as they arrived: no copy of the whole chunk
+    await store.putStream(req.cid, pieces(data), { replicas: req.replicas, signal })
     this.stats.received++
-    this.stats.receivedBytes += bytes.length
+    this.stats.receivedBytes += data.byteLength
     await lp.write(encodeResponse({ ok: true }), { signal })
     this.#components.onStored(req.cid, from)
   }
 }
 
 type LpStream = ReturnType<typeof lpStream<Stream>>
+
+async function * pieces (list: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield * list
+}
 
 async function readResponse (lp: LpStream, signal: AbortSignal): Promise<Response & { ok: true }> {
   const res = decodeResponse((await lp.read({ signal })).subarray())

@@ -43,10 +43,10 @@ export const MAX_CHUNK_SIZE = 4 * MiB
 export const MAX_HEADER_SIZE = 16 * KiB
 
 /** Chunks in flight during a put: enough to keep several connections busy, small enough to bound memory (each is at most a chunk). */
-export const PUT_WINDOW = 12
+export const PUT_WINDOW = 8
 
 /** Chunks fetched ahead during a get; the output is still written in order. */
-export const GET_WINDOW = 12
+export const GET_WINDOW = 8
 
 /** How long one chunk request may take before the provider is treated as stalled. */
 export const CHUNK_TIMEOUT = 20 * second
