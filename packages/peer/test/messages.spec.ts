@@ -1,0 +1,68 @@
+import { expect } from 'chai'
+import { randomBytes } from 'node:crypto'
+import { encode } from 'cborg'
+import { cidForChunk } from '@ionnet/chunk-store'
+import { decodeHeartbeat, encodeHeartbeat } from '../src/heartbeat.ts'
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/messages.ts'
+
+const MAX = 4 * 1024 * 1024
+
+describe('chunk protocol messages', () => {
+  const cid = cidForChunk(Buffer.from('chunk'))
+
+  it('round-trips get, put and has requests', () => {
+    expect(decodeRequest(encodeRequest({ op: 'get', cid }), MAX)).to.deep.equal({ op: 'get', cid })
+    const put = decodeRequest(encodeRequest({ op: 'put', cid, size: 5, replicas: 3 }), MAX)
+    expect(put).to.deep.equal({ op: 'put', cid, size: 5, replicas: 3 })
+    const has = decodeRequest(encodeRequest({ op: 'has', cids: [cid, cid] }), MAX)
+    expect(has.op === 'has' && has.cids.map(String)).to.deep.equal([cid.toString(), cid.toString()])
+  })
+
+  it('refuses a put larger than the maximum chunk size, or with a replica count out of range', () => {
+    expect(() => decodeRequest(encode({ op: 'put', cid: cid.bytes, size: MAX + 1, replicas: 3 }), MAX)).to.throw().with.property('name', 'ProtocolError')
+    expect(() => decodeRequest(encode({ op: 'put', cid: cid.bytes, size: 10, replicas: 0 }), MAX)).to.throw().with.property('name', 'ProtocolError')
+    expect(() => decodeRequest(encode({ op: 'put', cid: cid.bytes, size: 10, replicas: 17 }), MAX)).to.throw().with.property('name', 'ProtocolError')
+    expect(decodeRequest(encode({ op: 'put', cid: cid.bytes, size: MAX, replicas: 16 }), MAX).op).to.equal('put')
+  })
+
+  it('round-trips responses, including errors from the remote', () => {
+    expect(decodeResponse(encodeResponse({ ok: true, size: 7 }))).to.deep.equal({ ok: true, size: 7 })
+    expect(decodeResponse(encodeResponse({ ok: false, code: 'ERR_X', message: 'no' }))).to.deep.equal({ ok: false, code: 'ERR_X', message: 'no' })
+  })
+
+  it('turns random and mutated bytes into ProtocolError, never anything else', () => {
+    const seeds = [encodeRequest({ op: 'get', cid }), encodeRequest({ op: 'put', cid, size: 1, replicas: 2 }), encodeResponse({ ok: true, has: [true], replicas: [3] })]
+    for (let i = 0; i < 3000; i++) {
+      let bytes: Uint8Array
+      if (i % 2 === 0) {
+        bytes = randomBytes(i % 64)
+      } else {
+        bytes = Uint8Array.from(seeds[i % seeds.length])
+        bytes[i % bytes.length] ^= 1 + (i % 255)
+      }
+      for (const decode of [(b: Uint8Array) => decodeRequest(b, MAX), decodeResponse]) {
+        try {
+          decode(bytes)
+        } catch (err: any) {
+          expect(err.name).to.equal('ProtocolError')
+        }
+      }
+    }
+  })
+})
+
+describe('heartbeats', () => {
+  const hb = { version: 1, peer: '12D3KooWabc', addrs: ['/ip4/127.0.0.1/tcp/1'], seq: 5, interval: 300, chunks: 2, bytes: 10, free: -1 }
+
+  it('round-trip', () => {
+    expect(decodeHeartbeat(encodeHeartbeat(hb))).to.deep.equal(hb)
+  })
+
+  it('are dropped when off-shape', () => {
+    expect(decodeHeartbeat(encode({ ...hb }))).to.equal(undefined)
+    expect(decodeHeartbeat(encodeHeartbeat({ ...hb, interval: 1 }))).to.equal(undefined)
+    expect(decodeHeartbeat(encodeHeartbeat({ ...hb, addrs: Array(100).fill('/ip4/1.2.3.4/tcp/1') }))).to.equal(undefined)
+    expect(decodeHeartbeat(encodeHeartbeat({ ...hb, free: -2 }))).to.equal(undefined)
+    for (let i = 0; i < 1000; i++) expect(() => decodeHeartbeat(randomBytes(i % 80))).to.not.throw()
+  })
+})
