@@ -43,10 +43,10 @@ export const MAX_CHUNK_SIZE = 4 * MiB
 export const MAX_HEADER_SIZE = 16 * KiB
 
 /** Chunks in flight during a put: enough to keep several connections busy, small enough to bound memory (each is at most a chunk). */
-export const PUT_WINDOW = 8
+export const PUT_WINDOW = 6
 
 /** Chunks fetched ahead during a get; the output is still written in order. */
-export const GET_WINDOW = 8
+export const GET_WINDOW = 4
 
 /** How long one chunk request may take before the provider is treated as stalled. */
 export const CHUNK_TIMEOUT = 20 * second
@@ -77,3 +77,9 @@ export const REPROVIDE_THRESHOLD = 12 * hour
 
 /** How often the DHT checks for records to re-announce. */
 export const REPROVIDE_INTERVAL = hour
+
+/** Force a collection once buffers have grown this much since the last one (see memory-governor.ts). */
+export const MEMORY_GC_STEP = 16 * MiB
+
+/** How often the memory governor looks; reading the counters costs microseconds. */
+export const MEMORY_CHECK_INTERVAL = 100

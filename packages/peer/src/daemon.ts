@@ -1,5 +1,6 @@
 import { DEFAULT_API } from './constants.ts'
 import { HttpApi } from './http-api.ts'
+import { MemoryGovernor } from './memory-governor.ts'
 import { createPeer } from './peer.ts'
 import type { IonNetPeer, PeerInit } from './peer.ts'
 
@@ -19,12 +20,15 @@ export interface DaemonInit extends PeerInit {
 /** Starts a peer and its API, and writes the API's address and token into the repo for the CLI to find. */
 export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   const peer = await createPeer(init)
+  const governor = new MemoryGovernor()
+  governor.start()
   let api: HttpApi | undefined
   try {
     api = new HttpApi({ peer, token: await peer.repo.token() }, { address: init.api ?? DEFAULT_API })
     await api.start()
     await peer.repo.writeApi({ url: api.url, token: await peer.repo.token(), pid: process.pid })
   } catch (err) {
+    governor.stop()
     await api?.stop()
     await peer.stop()
     throw err
@@ -36,6 +40,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
     apiUrl: started.url,
     stop: async () => {
       stopping ??= (async () => {
+        governor.stop()
         await peer.repo.removeApi()
         await started.stop()
         await peer.stop()

@@ -19,6 +19,10 @@ export interface FetcherComponents {
 /** Placement candidates asked before the DHT: the nearest live peers usually hold the chunk. */
 const PLACEMENT_CANDIDATES = 6
 
+/** Rounds over the candidates before a chunk counts as unavailable, and the pause between rounds (ms, grows). */
+const FETCH_ATTEMPTS = 3
+const RETRY_BACKOFF = 250
+
 /** Score bounds: a peer that lied or stalled sinks to the back of the line and climbs back slowly. */
 const SCORE_MAX = 10
 const SCORE_PENALTY = 10
@@ -48,20 +52,32 @@ export class ChunkFetcher {
         log('local copy of %s unusable: %s', cid, err.message)
       }
     }
-    const tried = new Set<string>([this.#components.node.peerId.toString()])
-    const errors: string[] = []
-    for await (const peer of this.#candidates(cid, tried, options.signal)) {
-      options.signal?.throwIfAborted()
-      try {
-        const bytes = await this.#components.protocol.fetch(peer, cid, options)
-        this.#reward(peer)
-        return bytes
-      } catch (err: any) {
+    // peers that answered "not found" are not asked again; the others may have failed for a moment (a reset
+    // stream, a busy peer), so they get another chance after a short pause
+    const notFound = new Set<string>([this.#components.node.peerId.toString()])
+    let errors: string[] = []
+    for (let attempt = 0; attempt < FETCH_ATTEMPTS; attempt++) {
+      if (attempt > 0) await sleep(RETRY_BACKOFF * attempt, options.signal)
+      errors = []
+      let transient = 0
+      for await (const peer of this.#candidates(cid, new Set(notFound), options.signal)) {
         options.signal?.throwIfAborted()
-        if (err.remoteCode !== 'ERR_CHUNK_NOT_FOUND') this.#penalize(peer)
-        errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
-        log('fetching %s from %p failed: %s', cid, peer, err.message)
+        try {
+          const bytes = await this.#components.protocol.fetch(peer, cid, options)
+          this.#reward(peer)
+          return bytes
+        } catch (err: any) {
+          options.signal?.throwIfAborted()
+          if (err.remoteCode === 'ERR_CHUNK_NOT_FOUND') notFound.add(peer.toString())
+          else {
+            transient++
+            this.#penalize(peer)
+          }
+          errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
+          log('fetching %s from %p failed: %s', cid, peer, err.message)
+        }
       }
+      if (transient === 0) break
     }
     throw new ChunkUnavailableError(`no reachable peer has chunk ${cid.toString()}${errors.length > 0 ? ` (tried ${errors.join(', ')})` : ''}`)
   }
@@ -119,4 +135,11 @@ export class ChunkFetcher {
     const k = peer.toString()
     this.#scores.set(k, Math.max(SCORE_MIN, (this.#scores.get(k) ?? 0) - SCORE_PENALTY))
   }
+}
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason) }, { once: true })
+  })
 }

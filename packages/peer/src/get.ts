@@ -41,7 +41,9 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
       }
     } catch (err: any) {
       if (err.name !== 'ChunkUnavailableError' || options.census == null) throw err
-      throw await missingChunks(manifest, options.census, fetchNode, signal)
+      const unavailable = await missingChunks(manifest, options.census, fetchNode, signal)
+      // every chunk has a live holder after all: the failure was on the way, so report it as it was
+      throw unavailable.missing.length > 0 ? unavailable : err
     }
     verifier.finish()
   }
