@@ -62,6 +62,26 @@ export class ApiClient {
     return readJson(res)
   }
 
+  /** Puts a file on this machine by path: the peer reads it itself (only for a peer on the same machine). */
+  async putPath (path: string, options: { name?: string, replicas?: number, chunkSize?: number } = {}): Promise<PutResult> {
+    const q = new URLSearchParams({ path })
+    if (options.name != null) q.set('name', options.name)
+    if (options.replicas != null) q.set('replicas', String(options.replicas))
+    if (options.chunkSize != null) q.set('chunkSize', String(options.chunkSize))
+    return readJson(await this.#request('POST', `/api/v1/put?${q.toString()}`))
+  }
+
+  /** Downloads a file straight into `output` on this machine (written by the peer, renamed into place when whole). */
+  async getTo (link: string, output: string): Promise<{ name: string, size: number, output: string }> {
+    return readJson(await this.#request('GET', `/api/v1/get?${new URLSearchParams({ link, output }).toString()}`))
+  }
+
+  /** True when the peer runs on this machine, so files can be passed by path. */
+  get local (): boolean {
+    const host = new URL(this.url).hostname
+    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]'
+  }
+
   /** Starts a download by link (or by manifest CID on the peer that put the file). */
   async get (link: string): Promise<Download> {
     const res = await this.#request('GET', `/api/v1/get?${new URLSearchParams({ link }).toString()}`)

@@ -94,7 +94,8 @@ export class ChunkProtocol {
 
   async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const signal = anySignal(outer, this.#timeout)
-    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
+    // optimistic protocol selection: the request travels with the protocol proposal, saving a round trip per chunk
+    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal, negotiateFully: false })
     try {
       const result = await fn(this.#lp(stream), signal)
       await stream.close({ signal })

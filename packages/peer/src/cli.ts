@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs'
-import { open, rename, rm, stat } from 'node:fs/promises'
-import { basename } from 'node:path'
+import { stat } from 'node:fs/promises'
+import { basename, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { ApiClient } from './api-client.ts'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { repoPath } from './repo.ts'
+import { writeFileAtomic } from './write-file.ts'
 import type { RepairEvent } from '@ionnet/healer'
 import type { Writable } from 'node:stream'
 
@@ -75,7 +76,8 @@ function buildProgram (io: CliIo): Command {
       const client = await ApiClient.forRepo(repoPath(opts.repo))
       const info = await stat(file).catch((err: any) => { throw new LocalFileError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
       if (!info.isFile()) throw new LocalFileError(`cannot read ${file}: not a regular file`)
-      const result = await client.put(createReadStream(file), { name: opts.name ?? basename(file), replicas: opts.replicas, chunkSize: opts.chunkSize })
+      const putOptions = { name: opts.name ?? basename(file), replicas: opts.replicas, chunkSize: opts.chunkSize }
+      const result = client.local ? await client.putPath(resolve(file), putOptions) : await client.put(createReadStream(file), putOptions)
       if (opts.json === true) {
         io.stdout.write(JSON.stringify(result) + '\n')
         return
@@ -92,6 +94,11 @@ function buildProgram (io: CliIo): Command {
     .action(async (link: string, opts) => {
       if (opts.json === true && opts.output == null) throw new BadRequestError('--json needs -o <file>: stdout carries the JSON')
       const client = await ApiClient.forRepo(repoPath(opts.repo))
+      if (opts.output != null && client.local) {
+        const result = await client.getTo(link, resolve(opts.output))
+        if (opts.json === true) io.stdout.write(JSON.stringify(result) + '\n')
+        return
+      }
       const download = await client.get(link)
       const written = opts.output == null ? await copyTo(download.content, io.stdout) : await writeFileAtomic(opts.output, download.content)
       if (opts.json === true) io.stdout.write(JSON.stringify({ name: download.name, size: written, output: opts.output }) + '\n')
@@ -192,26 +199,6 @@ async function copyTo (content: AsyncIterable<Uint8Array>, out: Writable): Promi
     if (!out.write(piece)) await new Promise(resolve => out.once('drain', resolve))
   }
   return n
-}
-
-/** Writes next to the target and renames at the end, so a failed get never leaves a truncated file behind. */
-async function writeFileAtomic (path: string, content: AsyncIterable<Uint8Array>): Promise<number> {
-  const tmp = `${path}.ionnet-partial`
-  const fh = await open(tmp, 'w')
-  let n = 0
-  try {
-    for await (const piece of content) {
-      await fh.write(piece)
-      n += piece.length
-    }
-    await fh.close()
-    await rename(tmp, path)
-    return n
-  } catch (err) {
-    await fh.close().catch(() => {})
-    await rm(tmp, { force: true })
-    throw err
-  }
 }
 
 function collect (value: string, previous: string[]): string[] {

@@ -106,6 +106,8 @@ export class ChunkFetcher {
   /** Providers of `cid` from DHT records (not checked: a record only says a peer once had it). */
   async * providers (cid: CID, signal?: AbortSignal): AsyncGenerator<PeerId> {
     const { node, log } = this.#components
+    // with no connection the DHT has nobody to ask, and a query would only wait for its timeout
+    if (node.getConnections().length === 0) return
     const timeout = AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT)
     let n = 0
     try {

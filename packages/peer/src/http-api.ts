@@ -1,8 +1,12 @@
 import { once } from 'node:events'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { isAbsolute } from 'node:path'
 import { createServer } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import { logger } from '@libp2p/logger'
-import { BadRequestError, UnauthorizedError } from './errors.ts'
+import { BadRequestError, LocalFileError, UnauthorizedError } from './errors.ts'
+import { writeFileAtomic } from './write-file.ts'
 import type { IonNetPeer } from './peer.ts'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -116,6 +120,14 @@ export class HttpApi {
     }
   }
 
+  /** File paths name files on this machine: only a client on this machine may use them. */
+  #localOnly (req: IncomingMessage, param: string): void {
+    const addr = req.socket.remoteAddress ?? ''
+    if (!(addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1')) {
+      throw Object.assign(new Error(`?${param}= is only accepted from this machine`), { code: 'ERR_FORBIDDEN' })
+    }
+  }
+
   async #put (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const replicas = optionalInt(url, 'replicas')
     const chunkSize = optionalInt(url, 'chunkSize')
@@ -123,15 +135,30 @@ export class HttpApi {
     const abort = new AbortController()
     req.once('aborted', () => { abort.abort(new Error('upload aborted by the client')) })
     res.once('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')) })
-    const result = await this.#components.peer.put(req, { name, replicas, chunkSize, signal: abort.signal })
+    const path = url.searchParams.get('path')
+    let source: AsyncIterable<Uint8Array> = req
+    if (path != null) {
+      // the peer reads the file itself: one process fewer copies every byte (the CLI on the same machine uses this)
+      this.#localOnly(req, 'path')
+      source = await readLocal(path)
+    }
+    const result = await this.#components.peer.put(source, { name, replicas, chunkSize, signal: abort.signal })
     json(res, 200, result)
   }
 
-  async #get (_req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async #get (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const link = requiredParam(url, 'link')
     const abort = new AbortController()
     res.once('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')) })
     const file = await this.#components.peer.open(link, { signal: abort.signal })
+    const output = url.searchParams.get('output')
+    if (output != null) {
+      this.#localOnly(req, 'output')
+      if (!isAbsolute(output)) throw new BadRequestError('output must be absolute')
+      const size = await writeFileAtomic(output, file.content)
+      json(res, 200, { name: file.manifest.name, size, output })
+      return
+    }
     // the outcome travels in a trailer: a failure after the first byte cannot change the status code any more
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
@@ -150,6 +177,13 @@ export class HttpApi {
     }
     res.end()
   }
+}
+
+async function readLocal (path: string): Promise<AsyncIterable<Uint8Array>> {
+  if (!isAbsolute(path)) throw new BadRequestError('path must be absolute')
+  const info = await stat(path).catch((err: any) => { throw new LocalFileError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
+  if (!info.isFile()) throw new LocalFileError(`cannot read ${path}: not a regular file`)
+  return createReadStream(path, { highWaterMark: 1024 * 1024 })
 }
 
 function parseAddress (address: string): { host: string, port: number } {
