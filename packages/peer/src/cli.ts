@@ -1,11 +1,12 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { basename, resolve } from 'node:path'
+import { mkdir, stat } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { ApiClient } from './api-client.ts'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { repoPath } from './repo.ts'
+import { readSwarmKey, writeNewSwarmKey } from './swarm-key.ts'
 import { writeFileAtomic } from './write-file.ts'
 import type { RepairEvent } from '@ionnet/healer'
 import type { Writable } from 'node:stream'
@@ -58,12 +59,27 @@ function buildProgram (io: CliIo): Command {
     .option('--heartbeat <ms>', 'heartbeat interval in ms', parsePositiveInt, HEARTBEAT_INTERVAL)
     .option('--dead-after <beats>', 'missed heartbeats after which a peer is dead', parsePositiveInt, DEAD_AFTER_MISSED)
     .option('--mdns', 'discover peers on the local network with mDNS (multicast)')
+    .option('--swarm-key <file>', 'join the private swarm of this pre-shared key (default: <repo>/swarm.key if present)')
+    .option('--api-public', 'allow --api on an address other than loopback (the token is still required)')
+    .option('--chunk-timeout <ms>', 'ms a chunk request may take before its provider counts as stalled', parsePositiveInt)
     .option('--heal-interval <ms>', 'ms between full healer passes (peers dying or joining also start one)', parsePositiveInt)
     .option('--repair-concurrency <n>', 'repairs in flight at once', parsePositiveInt)
     .option('--repair-bandwidth <size>', 'bytes per second repairs may send, e.g. 32MiB', parseSize)
     .option('--scrub-rate <n>', 'stored chunks re-verified per second (0: off)', parseNonNegativeInt)
     .addHelpText('after', `\nDefault listen address: ${DEFAULT_LISTEN.join(', ')}\n\nExample:\n  ionnet peer start --repo /tmp/p2 --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 \\\n    --bootstrap /ip4/127.0.0.1/tcp/7878/p2p/12D3Koo...`)
     .action(async (opts) => { await startPeer(opts, io) })
+
+  const swarm = program.command('swarm-key').description('private swarms: only peers holding the same key can connect')
+  withGlobals(swarm.command('new'))
+    .description('write a new pre-shared key; peers started with it (or with it in their repo) form a private swarm')
+    .option('--out <file>', 'where to write the key (default: <repo>/swarm.key)')
+    .addHelpText('after', '\nExample:\n  ionnet swarm-key new --out swarm.key       # then give swarm.key to every peer of the swarm\n  ionnet peer start --swarm-key swarm.key')
+    .action(async (opts) => {
+      const path = resolve(opts.out ?? join(repoPath(opts.repo), 'swarm.key'))
+      await mkdir(dirname(path), { recursive: true })
+      await writeNewSwarmKey(path)
+      io.stdout.write(opts.json === true ? JSON.stringify({ path }) + '\n' : `${path}\n`)
+    })
 
   withGlobals(program.command('put'))
     .description('store a file on the network and print its link')
@@ -156,7 +172,13 @@ function buildProgram (io: CliIo): Command {
 async function startPeer (opts: any, io: CliIo): Promise<void> {
   // loaded only here: the other commands stay quick because they never load libp2p
   const { startDaemon } = await import('./daemon.ts')
+  const swarmKey = opts.swarmKey == null ? undefined : await readSwarmKey(opts.swarmKey)
+  if (!isLoopbackApi(opts.api) && opts.apiPublic !== true) {
+    throw new BadRequestError(`--api ${opts.api} is not a loopback address; add --api-public to expose the API (it still requires the token)`)
+  }
   const daemon = await startDaemon({
+    swarmKey,
+    chunkTimeout: opts.chunkTimeout,
     repo: repoPath(opts.repo),
     listen: opts.listen.length > 0 ? opts.listen : undefined,
     bootstrap: opts.bootstrap,
@@ -199,6 +221,11 @@ async function copyTo (content: AsyncIterable<Uint8Array>, out: Writable): Promi
     if (!out.write(piece)) await new Promise(resolve => out.once('drain', resolve))
   }
   return n
+}
+
+function isLoopbackApi (address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
 function collect (value: string, previous: string[]): string[] {

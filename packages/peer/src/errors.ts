@@ -93,3 +93,10 @@ export class LocalFileError extends IonNetError {
   name = 'LocalFileError'
   code = 'ERR_LOCAL_FILE'
 }
+
+/** No peer (this one included) could store some block of a put; the message gives the first reason. */
+export class StoreFailedError extends IonNetError {
+  static name = 'StoreFailedError'
+  name = 'StoreFailedError'
+  code = 'ERR_STORE_FAILED'
+}

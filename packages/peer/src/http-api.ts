@@ -105,7 +105,11 @@ export class HttpApi {
   #authorize (req: IncomingMessage): void {
     const own = new URL(this.#url)
     const allowedHosts = new Set([own.host, `localhost:${own.port}`, `127.0.0.1:${own.port}`, `[::1]:${own.port}`])
-    if (req.headers.host == null || !allowedHosts.has(req.headers.host)) {
+    // names other than localhost are refused even on a public bind: a DNS-rebinding page would arrive with one
+    const publicBind = !['127.0.0.1', '[::1]', 'localhost'].includes(own.hostname)
+    const host = req.headers.host ?? ''
+    if (publicBind && isIpHost(host, own.port)) allowedHosts.add(host)
+    if (!allowedHosts.has(host)) {
       throw Object.assign(new Error('Host header is not this API'), { code: 'ERR_FORBIDDEN' })
     }
     const origin = req.headers.origin
@@ -183,7 +187,23 @@ async function readLocal (path: string): Promise<AsyncIterable<Uint8Array>> {
   if (!isAbsolute(path)) throw new BadRequestError('path must be absolute')
   const info = await stat(path).catch((err: any) => { throw new LocalFileError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
   if (!info.isFile()) throw new LocalFileError(`cannot read ${path}: not a regular file`)
-  return createReadStream(path, { highWaterMark: 1024 * 1024 })
+  return checkedLength(createReadStream(path, { highWaterMark: 1024 * 1024 }), info.size, path)
+}
+
+/** Fails a put whose file shrank or grew while it was read: its link would name bytes the user never had. */
+async function * checkedLength (source: AsyncIterable<Uint8Array>, size: number, path: string): AsyncGenerator<Uint8Array> {
+  let n = 0
+  for await (const piece of source) {
+    n += piece.length
+    if (n > size) break
+    yield piece
+  }
+  if (n !== size) throw new LocalFileError(`${path} changed while it was read (${size} bytes expected, ${n} read)`)
+}
+
+function isIpHost (host: string, port: string): boolean {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):(\d+)$/.exec(host)
+  return m != null && m[2] === port
 }
 
 function parseAddress (address: string): { host: string, port: number } {

@@ -6,6 +6,7 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
 import { ping } from '@libp2p/ping'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
@@ -34,6 +35,8 @@ export interface NodeInit {
   listen: string[]
   bootstrap: string[]
   mdns: boolean
+  /** Pre-shared key of a private swarm: only peers holding it can connect at all. */
+  swarmKey?: Uint8Array
 }
 
 /** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
@@ -46,6 +49,7 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
     privateKey: init.privateKey,
     datastore: init.datastore,
     addresses: { listen: init.listen },
+    connectionProtector: init.swarmKey == null ? undefined : preSharedKey({ psk: init.swarmKey }),
     transports: [tcp()],
     // TLS first: it carries about 35% more per connection than noise here (263 vs 190 MiB/s on one stream);
     // noise stays for peers that only speak noise, and libp2p negotiates between them

@@ -16,6 +16,7 @@ import { rankPeers } from './placement.ts'
 import { createNode } from './node.ts'
 import { putFile } from './put.ts'
 import { Repo } from './repo.ts'
+import { readSwarmKey } from './swarm-key.ts'
 import type { OpenedFile } from './get.ts'
 import type { KeyringEntry } from './keyring.ts'
 import type { PeerRecord } from './membership.ts'
@@ -41,6 +42,10 @@ export interface PeerInit {
   deadAfter?: number
   /** Discover peers on the LAN with mDNS (multicast; off unless asked for). */
   mdns?: boolean
+  /** Private swarm key (file contents); when unset, `<repo>/swarm.key` is used if it exists. */
+  swarmKey?: Uint8Array
+  /** ms a chunk request may take before its provider counts as stalled. */
+  chunkTimeout?: number
   /** Healer settings (pass interval, repair concurrency and bandwidth, surplus margin, scrub rate). */
   healer?: HealerInit
 }
@@ -85,6 +90,10 @@ export interface PeerIdentity {
   chunks: number
   bytes: number
   capacity: number | null
+  /** True when the peer only talks to peers holding its swarm key. */
+  private: boolean
+  /** Heartbeats dropped for a bad signature, shape or sequence number. */
+  heartbeatsDropped: number
 }
 
 /**
@@ -101,13 +110,15 @@ export class IonNetPeer {
   readonly keyring: Keyring
   readonly healer: Healer
   readonly #datastore: LevelDatastore
+  readonly #private: boolean
   readonly #log = logger('ionnet:peer')
 
-  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: LevelDatastore }, init: PeerInit) {
+  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: LevelDatastore, private: boolean }, init: PeerInit) {
     this.repo = parts.repo
     this.node = parts.node
     this.store = parts.store
     this.#datastore = parts.datastore
+    this.#private = parts.private
     const log = this.#log
     this.keyring = new Keyring(this.repo.keyringPath)
     this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer') })
@@ -117,7 +128,7 @@ export class IonNetPeer {
       store: this.store,
       log: logger('ionnet:chunk-protocol'),
       onStored: (cid) => { this.announcer.announce(cid) }
-    }, { maxChunkSize: MAX_CHUNK_SIZE })
+    }, { maxChunkSize: MAX_CHUNK_SIZE, timeout: init.chunkTimeout })
     this.fetcher = new ChunkFetcher({ node: this.node, store: this.store, protocol: this.protocol, membership: this.membership, log })
     this.healer = createHealer({
       peerId: this.node.peerId,
@@ -172,7 +183,9 @@ export class IonNetPeer {
       addrs: this.node.getMultiaddrs().map(a => a.toString()),
       chunks: this.store.count,
       bytes: this.store.size,
-      capacity: Number.isFinite(this.store.capacity) ? this.store.capacity : null
+      capacity: Number.isFinite(this.store.capacity) ? this.store.capacity : null,
+      private: this.#private,
+      heartbeatsDropped: this.membership.dropped
     }
   }
 
@@ -299,7 +312,9 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
     const datastore = new LevelDatastore(repo.datastoreDir)
     await datastore.open()
     cleanup.unshift(async () => datastore.close())
+    const swarmKey = init.swarmKey ?? await readSwarmKey(repo.swarmKeyPath, true)
     const node = await createNode({
+      swarmKey,
       privateKey: await repo.identity(),
       datastore,
       listen: init.listen ?? DEFAULT_LISTEN,
@@ -307,7 +322,7 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
       mdns: init.mdns ?? false
     })
     cleanup.unshift(async () => node.stop())
-    const peer = new IonNetPeer({ repo, node, store, datastore }, init)
+    const peer = new IonNetPeer({ repo, node, store, datastore, private: swarmKey != null }, init)
     await peer.start()
     return peer
   } catch (err) {

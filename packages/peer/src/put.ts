@@ -2,6 +2,7 @@ import map from 'it-map'
 import parallel from 'it-parallel'
 import { encodeFile, formatLink } from '@ionnet/manifest'
 import { PUT_WINDOW } from './constants.ts'
+import { StoreFailedError } from './errors.ts'
 import { rankPeers } from './placement.ts'
 import type { Announcer } from './announcer.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
@@ -53,8 +54,8 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
   let minCopies = Infinity
   let blocks = 0
   const tasks = map(encoded.blocks, block => async () => {
-    const copies = await replicate(block, options.replicas, components, options.signal)
-    if (copies === 0) throw new Error(`no peer could store chunk ${block.cid.toString()}`)
+    const { copies, errors } = await replicate(block, options.replicas, components, options.signal)
+    if (copies === 0) throw new StoreFailedError(`no peer could store chunk ${block.cid.toString()}${errors.length > 0 ? `: ${errors[0]}` : ''}`)
     minCopies = Math.min(minCopies, copies)
     blocks++
   })
@@ -79,7 +80,7 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
  * Stores one block on up to `replicas` peers, nearest first, moving on to the next candidate when one refuses or
  * fails. Resolves the number of copies made.
  */
-export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<number> {
+export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<{ copies: number, errors: string[] }> {
   const { node, store, protocol, membership, announcer, log } = components
   const self = node.peerId
   const candidates = rankPeers(block.cid, [
@@ -87,13 +88,14 @@ export async function replicate (block: Block, replicas: number, components: Put
     ...membership.live().map(p => ({ id: p.id, free: p.free }))
   ]).filter(p => p.free >= block.bytes.length)
   let copies = 0
+  const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {
     const batch = candidates.slice(i, i + replicas - copies)
     i += batch.length
     const results = await Promise.all(batch.map(async ({ id }) => storeOn(id)))
     copies += results.filter(Boolean).length
   }
-  return copies
+  return { copies, errors }
 
   async function storeOn (id: PeerId): Promise<boolean> {
     try {
@@ -107,6 +109,7 @@ export async function replicate (block: Block, replicas: number, components: Put
     } catch (err: any) {
       signal?.throwIfAborted()
       log('storing %s on %p failed: %s', block.cid, id, err.message)
+      errors.push(id.equals(self) ? `this peer: ${err.message}` : `${id.toString()}: ${err.message}`)
       return false
     }
   }

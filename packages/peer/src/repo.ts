@@ -29,6 +29,7 @@ export class Repo {
   get tokenPath (): string { return join(this.dir, 'api-token') }
   get identityPath (): string { return join(this.dir, 'identity.key') }
   get lockPath (): string { return join(this.dir, 'repo.lock') }
+  get swarmKeyPath (): string { return join(this.dir, 'swarm.key') }
 
   async init (): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
