@@ -14,7 +14,8 @@ import type { Encoded } from './helpers.ts'
  * failure names the seed and iteration that reproduce it.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x10e7)
-const ITERATIONS = 2000
+// npm run fuzz raises this for long runs
+const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 2000)
 
 describe('fuzzing the decoders', () => {
   let flat: Encoded

@@ -1,5 +1,4 @@
 import { expect } from 'chai'
-import { randomBytes } from 'node:crypto'
 import { encode } from 'cborg'
 import { cidForChunk } from '@ionnet/chunk-store'
 import { decodeHeartbeat, encodeHeartbeat } from '../src/heartbeat.ts'
@@ -29,26 +28,6 @@ describe('chunk protocol messages', () => {
     expect(decodeResponse(encodeResponse({ ok: true, size: 7 }))).to.deep.equal({ ok: true, size: 7 })
     expect(decodeResponse(encodeResponse({ ok: false, code: 'ERR_X', message: 'no' }))).to.deep.equal({ ok: false, code: 'ERR_X', message: 'no' })
   })
-
-  it('turns random and mutated bytes into ProtocolError, never anything else', () => {
-    const seeds = [encodeRequest({ op: 'get', cid }), encodeRequest({ op: 'put', cid, size: 1, replicas: 2 }), encodeResponse({ ok: true, has: [true], replicas: [3] })]
-    for (let i = 0; i < 3000; i++) {
-      let bytes: Uint8Array
-      if (i % 2 === 0) {
-        bytes = randomBytes(i % 64)
-      } else {
-        bytes = Uint8Array.from(seeds[i % seeds.length])
-        bytes[i % bytes.length] ^= 1 + (i % 255)
-      }
-      for (const decode of [(b: Uint8Array) => decodeRequest(b, MAX), decodeResponse]) {
-        try {
-          decode(bytes)
-        } catch (err: any) {
-          expect(err.name).to.equal('ProtocolError')
-        }
-      }
-    }
-  })
 })
 
 describe('heartbeats', () => {
@@ -63,6 +42,5 @@ describe('heartbeats', () => {
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, interval: 1 }))).to.equal(undefined)
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, addrs: Array(100).fill('/ip4/1.2.3.4/tcp/1') }))).to.equal(undefined)
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, free: -2 }))).to.equal(undefined)
-    for (let i = 0; i < 1000; i++) expect(() => decodeHeartbeat(randomBytes(i % 80))).to.not.throw()
   })
 })
