@@ -146,7 +146,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       alive: true
     }
     this.#peers.set(hb.peer, rec)
-    this.#learnAddresses(rec)
+    // the peer store writes to disk: only tell it what changed, not every beat
+    if (prev == null || prev.addrs.join() !== rec.addrs.join()) this.#learnAddresses(rec)
     if (prev?.alive !== true) this.safeDispatchEvent('peer:alive', { detail: rec })
   }
 
