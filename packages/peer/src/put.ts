@@ -53,11 +53,13 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
   const encoded = encodeFile(counted(source, options.onProgress), { name: options.name, chunkSize: options.chunkSize, signal: options.signal })
   let minCopies = Infinity
   let blocks = 0
+  let firstError: string | undefined
   const tasks = map(encoded.blocks, block => async () => {
     const { copies, errors } = await replicate(block, options.replicas, components, options.signal)
     if (copies === 0) throw new StoreFailedError(`no peer could store chunk ${block.cid.toString()}${errors.length > 0 ? `: ${errors[0]}` : ''}`)
     minCopies = Math.min(minCopies, copies)
     blocks++
+    if (copies < options.replicas) firstError ??= errors[0]
   })
   for await (const _ of parallel(tasks, { concurrency: options.window ?? PUT_WINDOW })) { /* drain */ }
   const { link, manifest } = encoded.result()
@@ -71,7 +73,10 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     minCopies: blocks === 0 ? 0 : minCopies
   }
   if (result.minCopies < options.replicas) {
-    result.warning = `stored only ${result.minCopies} of ${options.replicas} copies of some chunks: only ${components.membership.live().length + 1} peers are live`
+    // say why: too few peers is the usual reason, but peers may also have refused (full) or failed
+    const live = components.membership.live().length + 1
+    const why = live < options.replicas ? `only ${live} peer${live === 1 ? ' is' : 's are'} live` : `other peers refused or failed (${firstError ?? 'no reason given'})`
+    result.warning = `stored only ${result.minCopies} of ${options.replicas} copies of some chunks: ${why}; the healer adds the missing copies as peers become available`
   }
   return result
 }
