@@ -20,7 +20,7 @@ const DHT_TIMEOUT = 5000
  * plus, for chunks that look short of copies, the DHT's provider records; every candidate is asked directly, in
  * batches, because a provider record only says a peer once had the chunk.
  */
-export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, signal?: AbortSignal }): Promise<ChunkCensus[]> {
+export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, probe?: number, signal?: AbortSignal }): Promise<ChunkCensus[]> {
   const self = components.peerId
   const live = components.livePeers()
   const results = chunks.map(c => ({ cid: c.cid, holders: new Map<string, PeerId>(), replicas: c.replicas, asked: new Set<string>() }))
@@ -48,13 +48,14 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
 
   const plan = new Map<string, { peer: PeerId, items: typeof results }>()
   for (const r of results) {
-    const wanted = Math.max(r.replicas, 1) + init.margin + init.extra
+    // unknown replica counts (0) are probed as `probe` copies, so enough candidates are asked
+    const wanted = Math.max(r.replicas, init.probe ?? 1) + init.margin + init.extra
     for (const p of components.rank(r.cid, live).slice(0, wanted)) addToPlan(plan, p.id, r)
   }
   await ask(plan)
 
   // chunks that still look short: the copies may sit on peers placement did not name (the network changed)
-  const short = results.filter(r => r.holders.size < r.replicas)
+  const short = results.filter(r => r.holders.size < Math.max(r.replicas, init.probe ?? 1))
   const liveIds = new Set(live.map(p => p.id.toString()))
   const dhtPlan = new Map<string, { peer: PeerId, items: typeof results }>()
   for (let i = 0; i < short.length; i += DHT_CONCURRENCY) {

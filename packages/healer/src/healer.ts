@@ -92,9 +92,12 @@ export class Healer extends EventTarget {
     return this.#pass
   }
 
-  /** Live holders of each chunk; used by `health` as well as by the passes. */
-  async census (chunks: Array<{ cid: CID, replicas: number }>, signal?: AbortSignal): Promise<ChunkCensus[]> {
-    return census(this.#c, chunks, { margin: this.#margin, extra: EXTRA_CANDIDATES, signal: signal ?? this.#abort.signal })
+  /**
+   * Live holders of each chunk; used by `health` as well as by the passes. A replica count of 0 means unknown:
+   * then `probe` copies are looked for, and holders' own records tell the count.
+   */
+  async census (chunks: Array<{ cid: CID, replicas: number }>, options: { signal?: AbortSignal, probe?: number } = {}): Promise<ChunkCensus[]> {
+    return census(this.#c, chunks, { margin: this.#margin, extra: EXTRA_CANDIDATES, probe: options.probe, signal: options.signal ?? this.#abort.signal })
   }
 
   async #checkAll (): Promise<void> {

@@ -215,7 +215,7 @@ export class IonNetPeer {
     let replicas = (await this.keyring.get(link.cid.toString()))?.replicas ?? 0
     let batch: CID[] = []
     const flush = async (): Promise<void> => {
-      const counted = await this.healer.census(batch.map(cid => ({ cid, replicas: 0 })), options.signal)
+      const counted = await this.healer.census(batch.map(cid => ({ cid, replicas })), { signal: options.signal, probe: DEFAULT_REPLICAS })
       for (const c of counted) {
         copies.push(c.holders.length)
         replicas = Math.max(replicas, c.replicas)
@@ -245,7 +245,7 @@ export class IonNetPeer {
   }
 
   async #liveCopies (cids: CID[], signal?: AbortSignal): Promise<number[]> {
-    return (await this.healer.census(cids.map(cid => ({ cid, replicas: 0 })), signal)).map(c => c.holders.length)
+    return (await this.healer.census(cids.map(cid => ({ cid, replicas: 0 })), { signal, probe: DEFAULT_REPLICAS })).map(c => c.holders.length)
   }
 
   /** Turns user input into a link: a full link, or a bare manifest CID known to the keyring. */
