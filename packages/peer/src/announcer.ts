@@ -1,4 +1,4 @@
-import { ANNOUNCE_CONCURRENCY, ANNOUNCE_RETRY, FIND_PROVIDERS_TIMEOUT } from './constants.ts'
+import { ANNOUNCE_CONCURRENCY, ANNOUNCE_MAX_DEFER, ANNOUNCE_QUIET, ANNOUNCE_RETRY, FIND_PROVIDERS_TIMEOUT } from './constants.ts'
 import type { IonNetNode } from './node.ts'
 import type { Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -11,6 +11,10 @@ export interface AnnouncerComponents {
 export interface AnnouncerInit {
   concurrency?: number
   retryAfter?: number
+  /** ms of quiet chunk traffic before announcing. */
+  quiet?: number
+  /** longest an announcement waits for quiet. */
+  maxDefer?: number
 }
 
 /**
@@ -24,17 +28,28 @@ export class Announcer {
   readonly #components: AnnouncerComponents
   readonly #concurrency: number
   readonly #retryAfter: number
-  readonly #queue = new Map<string, CID>()
+  readonly #quiet: number
+  readonly #maxDefer: number
+  readonly #queue = new Map<string, { cid: CID, queued: number }>()
   readonly #retry = new Map<string, CID>()
   readonly #waiters = new Set<() => void>()
   #running = 0
   #abort = new AbortController()
   #retryTimer?: ReturnType<typeof setInterval>
+  #wakeTimer?: ReturnType<typeof setTimeout>
+  #lastBusy = 0
 
   constructor (components: AnnouncerComponents, init: AnnouncerInit = {}) {
     this.#components = components
     this.#concurrency = init.concurrency ?? ANNOUNCE_CONCURRENCY
     this.#retryAfter = init.retryAfter ?? ANNOUNCE_RETRY
+    this.#quiet = init.quiet ?? ANNOUNCE_QUIET
+    this.#maxDefer = init.maxDefer ?? ANNOUNCE_MAX_DEFER
+  }
+
+  /** Chunk data moved just now: announcements hold back until transfers go quiet. */
+  busy (): void {
+    this.#lastBusy = Date.now()
   }
 
   start (): void {
@@ -47,6 +62,7 @@ export class Announcer {
   stop (): void {
     this.#abort.abort()
     clearInterval(this.#retryTimer)
+    clearTimeout(this.#wakeTimer)
     this.#queue.clear()
     this.#retry.clear()
   }
@@ -54,7 +70,8 @@ export class Announcer {
   /** Queues a CID to be announced; a CID already queued is not queued twice. */
   announce (cid: CID): void {
     if (this.#abort.signal.aborted) return
-    this.#queue.set(cid.toString(), cid)
+    const key = cid.toString()
+    if (!this.#queue.has(key)) this.#queue.set(key, { cid, queued: Date.now() })
     this.#pump()
   }
 
@@ -79,7 +96,13 @@ export class Announcer {
 
   #pump (): void {
     while (this.#running < this.#concurrency && this.#queue.size > 0) {
-      const [key, cid] = this.#queue.entries().next().value as [string, CID]
+      const [key, { cid, queued }] = this.#queue.entries().next().value as [string, { cid: CID, queued: number }]
+      const now = Date.now()
+      const quietIn = this.#lastBusy + this.#quiet - now
+      if (quietIn > 0 && now - queued < this.#maxDefer) {
+        this.#wake(Math.min(quietIn, queued + this.#maxDefer - now))
+        return
+      }
       this.#queue.delete(key)
       this.#running++
       void this.#provide(key, cid).finally(() => {
@@ -91,6 +114,14 @@ export class Announcer {
         }
       })
     }
+  }
+
+  #wake (ms: number): void {
+    if (this.#wakeTimer != null || this.#abort.signal.aborted) return
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined
+      this.#pump()
+    }, Math.max(10, ms))
   }
 
   async #provide (key: string, cid: CID): Promise<void> {

@@ -15,6 +15,8 @@ export interface ChunkProtocolComponents {
   log: Logger
   /** Called after a chunk sent by another peer was stored, so it can be announced. */
   onStored(cid: CID, from: PeerId): void
+  /** Called whenever chunk bytes move, so background work can yield to transfers. */
+  onTransfer?(): void
 }
 
 export interface ChunkProtocolInit {
@@ -66,6 +68,7 @@ export class ChunkProtocol {
       const bytes = (await lp.read({ signal })).subarray()
       if (bytes.length !== res.size) throw new ProtocolError(`peer sent ${bytes.length} bytes, announced ${res.size}`)
       if (!cidForChunk(bytes).equals(cid)) throw new ProtocolError(`peer sent bytes that do not match ${String(cid)}`)
+      this.#components.onTransfer?.()
       return bytes
     })
   }
@@ -78,6 +81,7 @@ export class ChunkProtocol {
       if (offer.have === true) return 'had'
       await lp.write(bytes, { signal })
       await readResponse(lp, signal)
+      this.#components.onTransfer?.()
       return 'stored'
     })
   }
@@ -131,6 +135,7 @@ export class ChunkProtocol {
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length
+        this.#components.onTransfer?.()
       } else if (req.op === 'has') {
         const replicas = await Promise.all(req.cids.map(async cid => await store.replicas(cid) ?? 0))
         await lp.write(encodeResponse({ ok: true, has: replicas.map(r => r > 0), replicas }), { signal })
@@ -165,6 +170,7 @@ export class ChunkProtocol {
     await store.putStream(req.cid, pieces(data), { replicas: req.replicas, signal })
     this.stats.received++
     this.stats.receivedBytes += data.byteLength
+    this.#components.onTransfer?.()
     await lp.write(encodeResponse({ ok: true }), { signal })
     this.#components.onStored(req.cid, from)
   }

@@ -60,6 +60,15 @@ export const MAX_PROVIDERS = 8
 /** Concurrent DHT provide operations, so announcing thousands of chunks never floods the network. */
 export const ANNOUNCE_CONCURRENCY = 8
 
+/**
+ * Announcements wait until chunk transfers have been quiet this long: DHT work halved put throughput when it ran
+ * alongside the transfer (17 vs 34 MiB/s for 64 MiB on 4 peers), and gets find fresh chunks by placement anyway.
+ */
+export const ANNOUNCE_QUIET = 500
+
+/** ...but never wait longer than this under continuous load. */
+export const ANNOUNCE_MAX_DEFER = 30 * second
+
 /** A provide that failed is retried after this long. */
 export const ANNOUNCE_RETRY = 30 * second
 

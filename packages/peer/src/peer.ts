@@ -127,7 +127,8 @@ export class IonNetPeer {
       node: this.node,
       store: this.store,
       log: logger('ionnet:chunk-protocol'),
-      onStored: (cid) => { this.announcer.announce(cid) }
+      onStored: (cid) => { this.announcer.announce(cid) },
+      onTransfer: () => { this.announcer.busy() }
     }, { maxChunkSize: MAX_CHUNK_SIZE, timeout: init.chunkTimeout })
     this.fetcher = new ChunkFetcher({ node: this.node, store: this.store, protocol: this.protocol, membership: this.membership, log })
     this.healer = createHealer({

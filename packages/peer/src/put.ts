@@ -106,6 +106,7 @@ export async function replicate (block: Block, replicas: number, components: Put
     try {
       if (id.equals(self)) {
         await store.put(block.cid, block.bytes, { replicas, signal })
+        announcer.busy()
         announcer.announce(block.cid)
       } else {
         await protocol.store(id, block.cid, block.bytes, replicas, { signal })
