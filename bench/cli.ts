@@ -1,0 +1,58 @@
+/**
+ * Runs the `ionnet` CLI as a user would (a new process per command, against a peer's repo) and reports the wall time
+ * from spawn to exit and the process's peak RSS, written at exit by rss-probe.ts.
+ */
+import { spawn } from 'node:child_process'
+import { waitFor } from '../test/helpers/network.ts'
+import type { TestPeer } from '../test/helpers/network.ts'
+import type { Readable } from 'node:stream'
+
+const BIN = new URL('../packages/peer/src/bin.ts', import.meta.url).pathname
+const PROBE = new URL('./rss-probe.ts', import.meta.url).pathname
+
+export interface CliRun {
+  code: number
+  ms: number
+  peakRssMiB: number
+  stdout: string
+  stderr: string
+}
+
+/** `ionnet <args> --repo <repo>`; a command still running after `timeout` ms is killed. */
+export async function runCli (args: string[], repo: string, timeout = 600_000): Promise<CliRun> {
+  const started = performance.now()
+  const child = spawn(process.execPath, ['--import', PROBE, BIN, ...args, '--repo', repo], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] })
+  const [stdout, stderr, rss] = [child.stdout, child.stderr, child.stdio[3] as Readable].map(s => collect(s!))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout)
+  const code = await new Promise<number>(resolve => child.once('close', (c) => { resolve(c ?? -1) }))
+  clearTimeout(timer)
+  const ms = performance.now() - started
+  return { code, ms, peakRssMiB: Math.round(Number(await rss) / 1024), stdout: await stdout, stderr: await stderr }
+}
+
+/** Like runCli with --json, but throws unless the command succeeded, and parses its answer. */
+export async function runCliJson<T = any> (args: string[], repo: string, timeout?: number): Promise<CliRun & { json: T }> {
+  const run = await runCli([...args, '--json'], repo, timeout)
+  if (run.code !== 0) throw new Error(`ionnet ${args.join(' ')} exited ${run.code}: ${run.stderr.trim()}`)
+  return { ...run, json: JSON.parse(run.stdout) }
+}
+
+async function collect (stream: Readable): Promise<string> {
+  let text = ''
+  for await (const piece of stream) text += piece.toString()
+  return text
+}
+
+/**
+ * Waits until each of `observers` sees every other peer of `all` alive (`ionnet peers`). Asks one peer at a time,
+ * twice a second: a swarm of CLI processes would load a small machine enough to delay heartbeats.
+ */
+export async function waitForAlive (observers: TestPeer[], all: TestPeer[], timeout = 120_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  for (const p of observers) {
+    await waitFor(async () => {
+      const alive = new Set((await runCliJson(['peers'], p.repo)).json.peers.filter((s: any) => s.alive).map((s: any) => s.peerId))
+      return all.every(o => o === p || alive.has(o.peerId))
+    }, { timeout: Math.max(0, deadline - Date.now()), interval: 500, message: `peer ${p.peerId} to see ${all.length - 1} others alive` })
+  }
+}

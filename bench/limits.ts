@@ -1,0 +1,115 @@
+/**
+ * The machine's own limits, the ceilings the other figures are read against:
+ * - raw loopback TCP: one process writes N MiB in 1 MiB writes to another over 127.0.0.1, timed until the
+ *   receiver has counted every byte;
+ * - sha2-256 and AES-256-GCM (encrypt, with tag) of 1 MiB buffers in node:crypto, in this process;
+ * - 1 MiB chunk files written as the chunk store writes them: temp file, fsync, rename, in the system temp folder
+ *   (where the peers' repos live).
+ * The bare libp2p stream ceilings are in stream.ts.
+ *
+ * As a child process: `node limits.ts tcp-sink` or `node limits.ts tcp-source <port> <MiB>`.
+ */
+import { createCipheriv, createHash, randomBytes } from 'node:crypto'
+import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Child, MiB, exitWithParent, hear, mibs, tell } from './common.ts'
+
+export interface Limits {
+  tcpLoopbackMiBs: number
+  sha256MiBs: number
+  aes256gcmMiBs: number
+  chunkFileFsyncMiBs: number
+}
+
+export async function measureLimits (sizes: { tcpMiB: number, cryptoMiB: number, fsyncMiB: number }): Promise<Limits> {
+  return {
+    tcpLoopbackMiBs: await tcpLoopback(sizes.tcpMiB),
+    sha256MiBs: cpuRate(sizes.cryptoMiB, buf => createHash('sha256').update(buf).digest()),
+    aes256gcmMiBs: cpuRate(sizes.cryptoMiB, (buf) => {
+      const c = createCipheriv('aes-256-gcm', randomBytes(32), randomBytes(12))
+      c.update(buf)
+      c.final()
+      c.getAuthTag()
+    }),
+    chunkFileFsyncMiBs: chunkFiles(sizes.fsyncMiB)
+  }
+}
+
+/** Times a transfer from a source process to a sink process: from the go signal to the sink's byte count. */
+async function tcpLoopback (sizeMiB: number): Promise<number> {
+  const sink = new Child(new URL(import.meta.url), ['tcp-sink'])
+  const source = new Child(new URL(import.meta.url), ['tcp-source', String((await sink.next<{ port: number }>()).port), String(sizeMiB)])
+  try {
+    await source.next()
+    const started = performance.now()
+    source.send('go')
+    const { bytes } = await sink.next<{ bytes: number }>()
+    if (bytes !== sizeMiB * MiB) throw new Error(`tcp sink counted ${bytes} bytes, expected ${sizeMiB * MiB}`)
+    return mibs(bytes, performance.now() - started)
+  } finally {
+    await Promise.all([source.stop(), sink.stop()])
+  }
+}
+
+function cpuRate (sizeMiB: number, fn: (buf: Buffer) => void): number {
+  const buf = randomBytes(MiB)
+  fn(buf) // warm up
+  const started = performance.now()
+  for (let i = 0; i < sizeMiB; i++) fn(buf)
+  return mibs(sizeMiB * MiB, performance.now() - started)
+}
+
+function chunkFiles (sizeMiB: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'ionnet-bench-fsync-'))
+  const buf = randomBytes(MiB)
+  try {
+    const started = performance.now()
+    for (let i = 0; i < sizeMiB; i++) {
+      const path = join(dir, String(i))
+      const fd = openSync(`${path}.tmp`, 'w')
+      writeSync(fd, buf)
+      fsyncSync(fd)
+      closeSync(fd)
+      renameSync(`${path}.tmp`, path)
+    }
+    return mibs(sizeMiB * MiB, performance.now() - started)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function sinkRole (): Promise<void> {
+  const server = net.createServer((socket) => {
+    let bytes = 0
+    socket.on('data', (d) => { bytes += d.length })
+    socket.on('end', () => { tell({ bytes }) })
+  })
+  server.listen(0, '127.0.0.1', () => { tell({ port: (server.address() as net.AddressInfo).port }) })
+}
+
+async function sourceRole (port: number, sizeMiB: number): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1')
+  await new Promise(resolve => socket.once('connect', resolve))
+  const buf = randomBytes(MiB)
+  const go = hear()
+  tell('ready')
+  await go
+  for (let i = 0; i < sizeMiB; i++) {
+    if (!socket.write(buf)) await new Promise(resolve => socket.once('drain', resolve))
+  }
+  socket.end()
+}
+
+if (import.meta.main) {
+  const [role, ...args] = process.argv.slice(2)
+  if (process.send != null) exitWithParent()
+  if (role === 'tcp-sink') await sinkRole()
+  else if (role === 'tcp-source') await sourceRole(Number(args[0]), Number(args[1]))
+  else {
+    // on its own, for a quick look: node bench/limits.ts
+    console.log(await measureLimits({ tcpMiB: 256, cryptoMiB: 256, fsyncMiB: 64 }))
+    process.exit(0)
+  }
+}

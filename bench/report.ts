@@ -1,0 +1,154 @@
+/**
+ * Turns a run's measurements into ratios against the anchors measured in the same run, a PASS/FAIL verdict for each
+ * target, and the Markdown tables `npm run bench` prints (and stores in the JSON, ready to paste into the README).
+ * Targets are judged at 256 MiB, 1 GiB and 50 peers; a quick run has none of those and judges at its largest size
+ * and count instead, which the target's name then says.
+ */
+import type { HealRun } from './heal.ts'
+import type { HeliaRun } from './helia.ts'
+import type { IonNetRun } from './ionnet.ts'
+import type { Limits } from './limits.ts'
+import type { ScaleRun } from './scale.ts'
+
+export interface Results {
+  mode: 'full' | 'quick'
+  machine: Record<string, unknown>
+  plan: { sizes: number[], heal: number, scale: number[] }
+  limits?: Limits & { libp2pNoiseMiBs: number | null, libp2pTlsMiBs: number | null }
+  helia: HeliaRun[]
+  ionnet: IonNetRun[]
+  heal?: HealRun
+  scale: ScaleRun[]
+  /** Sections that failed, with their error. */
+  errors: Record<string, string>
+}
+
+export interface Ratios {
+  sizeMiB: number
+  getOverHeliaFetch: number | null
+  getOverTlsStream: number | null
+  getOverNoiseStream: number | null
+  putR3OverTlsStream: number | null
+  putR1OverChunkFsync: number | null
+}
+
+export interface Target {
+  target: string
+  measured: string
+  /** null: not measured in this run. */
+  pass: boolean | null
+}
+
+export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
+  const ratios = r.ionnet.map(run => ({
+    sizeMiB: run.sizeMiB,
+    getOverHeliaFetch: ratio(run.get.MiBs, r.helia.find(h => h.sizeMiB === run.sizeMiB)?.fetchMiBs),
+    getOverTlsStream: ratio(run.get.MiBs, r.limits?.libp2pTlsMiBs),
+    getOverNoiseStream: ratio(run.get.MiBs, r.limits?.libp2pNoiseMiBs),
+    putR3OverTlsStream: ratio(run.putR3.MiBs, r.limits?.libp2pTlsMiBs),
+    putR1OverChunkFsync: ratio(run.putR1.MiBs, r.limits?.chunkFileFsyncMiBs)
+  }))
+  const at = closest(r.ionnet.map(run => run.sizeMiB), 256)
+  const big = closest(r.ionnet.map(run => run.sizeMiB), 1024)
+  const x = ratios.find(q => q.sizeMiB === at)
+  const bigRun = r.ionnet.find(run => run.sizeMiB === big)
+  const scale = r.scale.find(s => s.peers === closest(r.scale.map(s => s.peers), 50))
+  const targets: Target[] = [
+    atLeast(`get ${at} MiB >= 3x Helia fetch`, x?.getOverHeliaFetch, 3, 'x'),
+    atLeast(`get ${at} MiB >= 75% of the bare libp2p stream (TLS)`, x?.getOverTlsStream, 0.75, '%'),
+    atLeast(`put ${at} MiB --replicas 3 >= 40% of the bare libp2p stream (TLS)`, x?.putR3OverTlsStream, 0.4, '%'),
+    atLeast(`put ${at} MiB --replicas 1 >= 50% of fsync'd chunk writes`, x?.putR1OverChunkFsync, 0.5, '%'),
+    below(`put/get ${big} MiB: every process peak RSS < 300 MiB`, bigRun?.maxPeakRssMiB, 300, ' MiB'),
+    r.heal == null || r.heal.sawDrop
+      ? below(`heal ${r.plan.heal} MiB < 3 heartbeats + 10 s`, r.heal == null ? undefined : r.heal.healMs ?? Infinity, r.heal?.targetMs ?? 13_000, ' ms')
+      : { target: `heal ${r.plan.heal} MiB < 3 heartbeats + 10 s`, measured: 'health never showed the copies drop', pass: null },
+    below(`${scale?.peers ?? '?'} peers: DHT provide median < 250 ms`, scale?.provide.medianMs, 250, ' ms'),
+    below(`${scale?.peers ?? '?'} peers: DHT find-providers median < 250 ms`, scale?.find.medianMs, 250, ' ms'),
+    {
+      target: 'every file read back byte-identical',
+      measured: `${[...r.ionnet, ...r.scale, ...r.helia].filter(run => run.identical).length} of ${r.ionnet.length + r.scale.length + r.helia.length}`,
+      pass: r.ionnet.length + r.scale.length > 0 ? [...r.ionnet, ...r.scale, ...r.helia].every(run => run.identical) : null
+    }
+  ]
+  return { ratios, targets }
+}
+
+export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target[] }): string {
+  const l = r.limits
+  const m = r.machine
+  const parts = [
+    `IonNet bench (${r.mode}), ${String(m.date)}: ${String(m.cpus)} CPUs, ${String(m.memoryGiB)} GiB, Node ${String(m.node)}, ${String(m.durationS)} s`,
+    table(['machine limit (2 processes on 127.0.0.1 where a transfer)', 'MiB/s'], [
+      ['raw loopback TCP, 1 MiB writes', n(l?.tcpLoopbackMiBs)],
+      ['libp2p stream, TCP + noise + yamux, 1 MiB sends', n(l?.libp2pNoiseMiBs)],
+      ['libp2p stream, TCP + TLS + yamux, 1 MiB sends', n(l?.libp2pTlsMiBs)],
+      ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs)],
+      ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs)],
+      ['1 MiB chunk files: write, fsync, rename', n(l?.chunkFileFsyncMiBs)]
+    ]),
+    table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get/Helia', 'get/TLS', 'get/noise', 'put r3/TLS', 'put r1/fsync'],
+      r.plan.sizes.map((size) => {
+        const h = r.helia.find(run => run.sizeMiB === size)
+        const i = r.ionnet.find(run => run.sizeMiB === size)
+        const q = v.ratios.find(run => run.sizeMiB === size)
+        return [String(size), n(h?.addMiBs), n(h?.fetchMiBs), n(i?.putR1.MiBs), n(i?.putR3.MiBs), n(i?.get.MiBs),
+          times(q?.getOverHeliaFetch), pct(q?.getOverTlsStream), pct(q?.getOverNoiseStream), pct(q?.putR3OverTlsStream), pct(q?.putR1OverChunkFsync)]
+      })),
+    `put and get are wall times of the CLI command, ${cliFloor(r)}; ratios divide IonNet by the anchor of the same run.`,
+    table(['peak RSS MiB', ...r.plan.sizes.map(s => `${s} MiB`)], rssRows(r)),
+    table(['heal', 'file', 'killed holder held', 'back to 3 copies after', 'target'], [[
+      `${r.heal?.peers ?? '?'} peers, heartbeat ${r.heal?.heartbeatMs ?? '?'} ms, heal interval ${r.heal?.healIntervalMs ?? '?'} ms`,
+      `${r.heal?.sizeMiB ?? '?'} MiB, r3`, `${r.heal?.killedChunks ?? '?'} chunks`,
+      r.heal == null ? 'n/a' : r.heal.healMs == null ? 'never' : `${(r.heal.healMs / 1000).toFixed(1)} s`, `${((r.heal?.targetMs ?? 13_000) / 1000).toFixed(0)} s`
+    ]]),
+    table(['peers', 'provide median/p95 ms', 'find median/p95 ms', 'first provider ms', 'found', 'IonNet chunks found (median ms)', 'put 8 MiB r3', 'get', 'max peer RSS'],
+      r.scale.map(s => [String(s.peers), `${s.provide.medianMs} / ${s.provide.p95Ms}`, `${s.find.medianMs} / ${s.find.p95Ms}`, String(s.find.firstProviderMedianMs),
+        `${s.find.foundProvider}/${s.find.count}`, `${s.findIonNetChunks.withProviders}/${s.findIonNetChunks.count} (${s.findIonNetChunks.medianMs})`,
+        `${s.putMiBs} MiB/s`, `${s.getMiBs} MiB/s`, `${s.maxPeerPeakRssMiB} MiB`])),
+    table(['target', 'measured', 'verdict'], v.targets.map(t => [t.target, t.measured, t.pass == null ? 'n/a' : t.pass ? 'PASS' : 'FAIL']))
+  ]
+  const errors = Object.entries(r.errors).map(([k, e]) => `- ${k} failed: ${e.split('\n')[0]}`)
+  return [...parts, ...(errors.length > 0 ? [errors.join('\n')] : [])].join('\n\n')
+}
+
+function cliFloor (r: Results): string {
+  const ms = r.ionnet.map(run => run.cliFloorMs)
+  return ms.length === 0 ? 'CLI start-up not measured' : `which includes the CLI's start-up (ionnet id: ${Math.min(...ms)}–${Math.max(...ms)} ms)`
+}
+
+function rssRows (r: Results): string[][] {
+  const names = [...new Set(r.ionnet.flatMap(run => run.processes.map(p => p.process)))]
+  const rows = names.map(name => [name, ...r.plan.sizes.map(s => n(r.ionnet.find(run => run.sizeMiB === s)?.processes.find(p => p.process === name)?.peakRssMiB))])
+  rows.push(['Helia provider / fetcher', ...r.plan.sizes.map((s) => {
+    const h = r.helia.find(run => run.sizeMiB === s)
+    return h == null ? '-' : `${h.providerPeakRssMiB} / ${h.fetcherPeakRssMiB}`
+  })])
+  return rows
+}
+
+function ratio (a: number | undefined, b: number | null | undefined): number | null {
+  return a == null || b == null || b === 0 ? null : Math.round(a / b * 100) / 100
+}
+
+function closest (values: number[], want: number): number | undefined {
+  return values.includes(want) ? want : values.filter(v => v < want).sort((a, b) => b - a)[0] ?? values[0]
+}
+
+function atLeast (target: string, value: number | null | undefined, min: number, unit: 'x' | '%'): Target {
+  return { target, measured: unit === 'x' ? times(value) : pct(value), pass: value == null ? null : value >= min }
+}
+
+function below (target: string, value: number | undefined, max: number, unit: string): Target {
+  return { target, measured: value == null ? 'n/a' : Number.isFinite(value) ? `${value}${unit}` : 'never', pass: value == null ? null : value < max }
+}
+
+const n = (v: number | null | undefined): string => v == null ? '-' : String(v)
+const pct = (v: number | null | undefined): string => v == null ? '-' : `${Math.round(v * 100)}%`
+const times = (v: number | null | undefined): string => v == null ? '-' : `${v}x`
+
+/** A Markdown table with padded columns, readable as plain text too. */
+function table (head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(row => row[i]?.length ?? 0)))
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`
+  return [line(head), line(widths.map(w => '-'.repeat(w))), ...rows.map(line)].join('\n')
+}

@@ -1,0 +1,163 @@
+/**
+ * Many peers on one machine: the network grows to each count in turn (20 then 50 peer processes; --quick: 10), and
+ * at each count:
+ * - a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match;
+ * - a bench-only DHT node (dht-probe.ts) joins and times `contentRouting.provide(cid)` for random CIDs; then a
+ *   second one joins through other peers (after the provides, so no record was pushed to it) and times draining
+ *   `contentRouting.findProviders(cid)` for them, noting when the first provider came and whether it was the first
+ *   probe;
+ * - the second probe also drains findProviders for chunks the peers announced themselves (CIDs read from their
+ *   chunk folders), which shows whether IonNet's own provider records can be found.
+ * Peers use the default heartbeat (5 s) and start in small batches to keep the machine responsive.
+ */
+import { randomBytes } from 'node:crypto'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { cleanup, sha256File, startPeer, tempDir } from '../test/helpers/network.ts'
+import { runCliJson, waitForAlive } from './cli.ts'
+import { MiB, median, mibs, peakRssMiB, percentile, round, settle, writeRandomFile } from './common.ts'
+import { startDhtProbe } from './dht-probe.ts'
+import type { DhtProbe } from './dht-probe.ts'
+import type { TestPeer } from '../test/helpers/network.ts'
+
+const HEARTBEAT = 5000
+const START_BATCH = 5
+const LOOKUPS = 30
+const LOOKUP_TIMEOUT = 30_000
+const FILE_MiB = 8
+const RAW_CODE = 0x55
+
+export interface Latency {
+  count: number
+  failed: number
+  medianMs: number
+  p95Ms: number
+}
+
+export interface ScaleRun {
+  peers: number
+  putMiBs: number
+  getMiBs: number
+  identical: boolean
+  provide: Latency
+  find: Latency & { firstProviderMedianMs: number, foundProvider: number }
+  /** Finding the providers of chunks the peers announced themselves. */
+  findIonNetChunks: Latency & { withProviders: number }
+  maxPeerPeakRssMiB: number
+}
+
+/** Grows one network through `counts` (ascending) and measures at each. */
+export async function measureScale (counts: number[]): Promise<ScaleRun[]> {
+  const dir = await tempDir()
+  const peers: TestPeer[] = []
+  const runs: ScaleRun[] = []
+  try {
+    for (const count of counts) {
+      if (peers.length === 0) peers.push(await startPeer({ heartbeat: HEARTBEAT }))
+      while (peers.length < count) {
+        const batch = Math.min(START_BATCH, count - peers.length)
+        peers.push(...await Promise.all(Array.from({ length: batch }, async () => startPeer({ heartbeat: HEARTBEAT, bootstrap: [peers[0]] }))))
+      }
+      runs.push(await measureAt(peers, dir))
+    }
+    return runs
+  } finally {
+    await cleanup(peers)
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
+  const first = peers[0]
+  const last = peers[peers.length - 1]
+  await waitForAlive([first, last], peers)
+  const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
+  const put = await runCliJson(['put', file.path, '--replicas', '3'], first.repo)
+  const output = join(dir, `scale-${peers.length}.out`)
+  const get = await runCliJson(['get', put.json.link, '-o', output], last.repo)
+  const identical = await sha256File(output) === file.sha256
+  await settle(peers.map(p => p.proc.pid!), { timeout: 30_000 })
+
+  const want = Math.min(peers.length - 1, 20)
+  const mid = Math.floor(peers.length / 2)
+  const probes: DhtProbe[] = []
+  try {
+    const provider = await startDhtProbe([peers[1], peers[mid]].map(p => p.addr), { want })
+    probes.push(provider)
+    const cids = await Promise.all(Array.from({ length: LOOKUPS }, async () => CID.createV1(RAW_CODE, await sha256.digest(randomBytes(32)))))
+    const provide = await timeEach(cids, async (cid, signal) => { await provider.contentRouting.provide(cid, { signal }) })
+    // the finder joins only now, so no provider record was pushed to it: every find is a real lookup
+    const finder = await startDhtProbe([peers[mid + 1], last].map(p => p.addr), { want })
+    probes.push(finder)
+    const firsts: number[] = []
+    let foundProvider = 0
+    const find = await timeEach(cids, async (cid, signal) => {
+      const started = performance.now()
+      let first: number | undefined
+      let found = false
+      for await (const info of finder.contentRouting.findProviders(cid, { signal })) {
+        first ??= performance.now() - started
+        found ||= info.id.equals(provider.peerId)
+      }
+      if (first != null) firsts.push(first)
+      if (found) foundProvider++
+    })
+    let withProviders = 0
+    const findChunks = await timeEach((await chunkCids(peers)).slice(0, LOOKUPS), async (cid, signal) => {
+      let found = false
+      for await (const _ of finder.contentRouting.findProviders(cid, { signal })) found = true
+      if (found) withProviders++
+    })
+    return {
+      peers: peers.length,
+      putMiBs: mibs(FILE_MiB * MiB, put.ms),
+      getMiBs: mibs(FILE_MiB * MiB, get.ms),
+      identical,
+      provide,
+      find: { ...find, firstProviderMedianMs: round(median(firsts)), foundProvider },
+      findIonNetChunks: { ...findChunks, withProviders },
+      maxPeerPeakRssMiB: Math.max(...await Promise.all(peers.map(async p => peakRssMiB(p.proc.pid!))))
+    }
+  } finally {
+    await Promise.all(probes.map(async p => p.stop()))
+  }
+}
+
+/** Runs `fn` for each CID in turn, timing each; calls that fail or pass LOOKUP_TIMEOUT count as failed. */
+async function timeEach (cids: CID[], fn: (cid: CID, signal: AbortSignal) => Promise<void>): Promise<Latency> {
+  const ms: number[] = []
+  let failed = 0
+  for (const cid of cids) {
+    const started = performance.now()
+    try {
+      await fn(cid, AbortSignal.timeout(LOOKUP_TIMEOUT))
+      ms.push(performance.now() - started)
+    } catch {
+      failed++
+    }
+  }
+  return { count: cids.length, failed, medianMs: round(median(ms)), p95Ms: round(percentile(ms, 95)) }
+}
+
+/** CIDs of the chunk files the peers hold: <repo>/chunks/blocks/<shard>/<cid>. */
+async function chunkCids (peers: TestPeer[]): Promise<CID[]> {
+  const seen = new Map<string, CID>()
+  for (const p of peers) {
+    const blocks = join(p.repo, 'chunks', 'blocks')
+    for (const shard of await readdir(blocks).catch(() => [])) {
+      for (const name of await readdir(join(blocks, shard)).catch(() => [])) {
+        if (!name.includes('.')) seen.set(name, CID.parse(name))
+      }
+    }
+  }
+  return [...seen.values()]
+}
+
+if (import.meta.main) {
+  // on its own, for a quick look: node bench/scale.ts [count ...]
+  const counts = process.argv.slice(2).map(Number)
+  console.log(JSON.stringify(await measureScale(counts.length > 0 ? counts : [10]), null, 2))
+  process.exit(0)
+}
