@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { DEFAULT_REPO_NAME } from './constants.ts'
 import { RepoLockedError } from './errors.ts'
 import type { PrivateKey } from '@libp2p/interface'
@@ -37,6 +36,8 @@ export class Repo {
 
   /** Loads the peer's private key, creating one on first start so the peer ID survives restarts. */
   async identity (): Promise<PrivateKey> {
+    // loaded here only: the CLI reads the repo too, and should not pay for libp2p's crypto at every command
+    const { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } = await import('@libp2p/crypto/keys')
     try {
       return privateKeyFromProtobuf(await readFile(this.identityPath))
     } catch (err: any) {

@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises'
-import { generateKey } from '@libp2p/pnet'
 import { BadRequestError } from './errors.ts'
 
 const HEADER = '/key/swarm/psk/1.0.0/'
 
 /** A new pre-shared key for a private swarm, in the file format libp2p (and IPFS) use. */
-export function newSwarmKey (): Uint8Array {
+export async function newSwarmKey (): Promise<Uint8Array> {
+  const { generateKey } = await import('@libp2p/pnet')
   const key = new Uint8Array(95)
   generateKey(key)
   return key
@@ -13,7 +13,7 @@ export function newSwarmKey (): Uint8Array {
 
 /** Writes a new swarm key to `path`, never over an existing one (that would cut this peer off its swarm). */
 export async function writeNewSwarmKey (path: string): Promise<void> {
-  await writeFile(path, newSwarmKey(), { mode: 0o600, flag: 'wx' }).catch((err: any) => {
+  await writeFile(path, await newSwarmKey(), { mode: 0o600, flag: 'wx' }).catch((err: any) => {
     throw new BadRequestError(err.code === 'EEXIST' ? `${path} already exists; a new key would cut this peer off its swarm` : `cannot write ${path}: ${err.message}`)
   })
 }
