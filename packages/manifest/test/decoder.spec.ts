@@ -148,6 +148,11 @@ describe('decryptChunk', () => {
     assert.throws(() => decryptChunk(encoded.manifest, swapped, bytesOf(refs[2])), { name: 'ChunkIntegrityError', message: /chunk 1 fails authentication/ })
   })
 
+  it('skips the hash for bytes the caller verified, and still fails another chunk\'s bytes on authentication', () => {
+    assert.deepEqual(decryptChunk(encoded.manifest, refs[1], bytesOf(refs[1]), { verified: true }), decryptChunk(encoded.manifest, refs[1], bytesOf(refs[1])))
+    assert.throws(() => decryptChunk(encoded.manifest, refs[1], bytesOf(refs[2]), { verified: true }), { name: 'ChunkIntegrityError', message: /chunk 1 fails authentication/ })
+  })
+
   it('throws ChunkIntegrityError for a chunk of the wrong length under its own valid CID', () => {
     const last = { ...refs[3], cid: refs[2].cid }
     assert.throws(() => decryptChunk(encoded.manifest, last, bytesOf(refs[2])), { name: 'ChunkIntegrityError', message: /bytes, expected/ })

@@ -32,7 +32,8 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
   async function * content (): AsyncGenerator<Uint8Array> {
     const verifier = new FileVerifier(manifest)
     const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
-      return decryptChunk(manifest, ref, await fetcher.fetch(ref.cid, { signal }))
+      // fetch returns only bytes that hash to the CID (local reads and the chunk protocol both check)
+      return decryptChunk(manifest, ref, await fetcher.fetch(ref.cid, { signal }), { verified: true })
     })
     try {
       for await (const plain of parallel(tasks, { concurrency: options.window ?? GET_WINDOW, ordered: true })) {
