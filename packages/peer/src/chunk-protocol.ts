@@ -98,8 +98,9 @@ export class ChunkProtocol {
 
   async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const signal = anySignal(outer, this.#timeout)
-    // optimistic protocol selection: the request travels with the protocol proposal, saving a round trip per chunk
-    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal, negotiateFully: false })
+    // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
+    // peer holding 234 MiB of buffers (205 MiB negotiated)
+    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
     try {
       const result = await fn(this.#lp(stream), signal)
       await stream.close({ signal })

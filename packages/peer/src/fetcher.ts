@@ -19,6 +19,9 @@ export interface FetcherComponents {
 /** Placement candidates asked before the DHT: the nearest live peers usually hold the chunk. */
 const PLACEMENT_CANDIDATES = 6
 
+/** Peers silent for less than this are still asked, after everyone else. */
+const LATE_PEER_WINDOW = 60_000
+
 /** Rounds over the candidates before a chunk counts as unavailable, and the pause between rounds (ms, grows). */
 const FETCH_ATTEMPTS = 3
 const RETRY_BACKOFF = 250
@@ -96,7 +99,11 @@ export class ChunkFetcher {
     }
     const fromDht: PeerId[] = []
     for await (const peer of this.providers(cid, signal)) fromDht.push(peer)
-    for (const peer of this.#byScore(fromDht)) {
+    // last, peers that missed a few beats: a peer busy with a big transfer can be late, not gone
+    const now = Date.now()
+    const late = this.#components.membership.peers().filter(p => !p.alive && now - p.lastSeen < LATE_PEER_WINDOW)
+    const lastResort = rankPeers(cid, late).slice(0, PLACEMENT_CANDIDATES).map(p => p.id)
+    for (const peer of [...this.#byScore(fromDht), ...lastResort]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer
