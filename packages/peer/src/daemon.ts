@@ -24,9 +24,10 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   governor.start()
   let api: HttpApi | undefined
   try {
-    api = new HttpApi({ peer, token: await peer.repo.token() }, { address: init.api ?? DEFAULT_API })
+    const token = await peer.repo.token()
+    api = new HttpApi({ peer, token }, { address: init.api ?? DEFAULT_API })
     await api.start()
-    await peer.repo.writeApi({ url: api.url, token: await peer.repo.token(), pid: process.pid })
+    await peer.repo.writeApi({ url: api.url, token, pid: process.pid })
   } catch (err) {
     governor.stop()
     await api?.stop()
