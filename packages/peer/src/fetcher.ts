@@ -26,10 +26,20 @@ const LATE_PEER_WINDOW = 60_000
 const FETCH_ATTEMPTS = 3
 const RETRY_BACKOFF = 250
 
-/** Score bounds: a peer that lied or stalled sinks to the back of the line and climbs back slowly. */
-const SCORE_MAX = 10
+/**
+ * Score bounds: a peer that lied or stalled sinks to the back of the line and climbs back slowly. Good service
+ * only earns back lost trust and never lifts a peer above the others: a bonus would let whichever peer answered the
+ * manifest first take every later request, so one holder would carry all the load and a bad one could hide.
+ */
+const SCORE_MAX = 0
 const SCORE_PENALTY = 10
 const SCORE_MIN = -100
+
+/**
+ * Errors only a misbehaving peer causes: bytes that do not hash to the CID, a size that does not match, a frame cut
+ * short by the sender's own close (a crash or a lost connection resets the stream instead).
+ */
+const MISBEHAVIOUR = new Set(['ProtocolError', 'InvalidDataLengthError', 'InvalidDataLengthLengthError', 'InvalidMessageLengthError', 'UnexpectedEOFError'])
 
 /**
  * Finds a chunk on the network and returns its verified bytes. Candidates come first from placement (the live
@@ -74,7 +84,7 @@ export class ChunkFetcher {
           if (err.remoteCode === 'ERR_CHUNK_NOT_FOUND') notFound.add(peer.toString())
           else {
             transient++
-            this.#penalize(peer)
+            this.#penalize(peer, err)
           }
           errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
           log('fetching %s from %p failed: %s', cid, peer, err.message)
@@ -140,9 +150,11 @@ export class ChunkFetcher {
     this.#scores.set(k, Math.min(SCORE_MAX, (this.#scores.get(k) ?? 0) + 1))
   }
 
-  #penalize (peer: PeerId): void {
+  #penalize (peer: PeerId, err: Error): void {
     const k = peer.toString()
-    this.#scores.set(k, Math.max(SCORE_MIN, (this.#scores.get(k) ?? 0) - SCORE_PENALTY))
+    // wrong bytes or a broken frame prove the peer misbehaved; a timeout or reset may be a busy peer or a bad moment
+    const score = MISBEHAVIOUR.has(err.name) ? SCORE_MIN : (this.#scores.get(k) ?? 0) - SCORE_PENALTY
+    this.#scores.set(k, Math.max(SCORE_MIN, score))
   }
 }
 
