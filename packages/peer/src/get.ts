@@ -1,8 +1,8 @@
 import map from 'it-map'
-import parallel from 'it-parallel'
 import { decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
 import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
 import { FileUnavailableError } from './errors.ts'
+import { inOrder } from './window.ts'
 import type { ChunkFetcher } from './fetcher.ts'
 import type { Link, Manifest } from '@ionnet/manifest'
 import type { CID } from 'multiformats/cid'
@@ -36,7 +36,7 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
       return decryptChunk(manifest, ref, await fetcher.fetch(ref.cid, { signal }), { verified: true })
     })
     try {
-      for await (const plain of parallel(tasks, { concurrency: options.window ?? GET_WINDOW, ordered: true })) {
+      for await (const plain of inOrder(tasks, options.window ?? GET_WINDOW)) {
         verifier.update(plain)
         yield plain
       }

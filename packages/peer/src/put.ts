@@ -1,9 +1,9 @@
 import map from 'it-map'
-import parallel from 'it-parallel'
 import { encodeFile, formatLink } from '@ionnet/manifest'
 import { PUT_WINDOW } from './constants.ts'
 import { StoreFailedError } from './errors.ts'
 import { rankPeers } from './placement.ts'
+import { asCompleted } from './window.ts'
 import type { Announcer } from './announcer.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
 import type { Membership } from './membership.ts'
@@ -61,7 +61,7 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
   })
-  for await (const _ of parallel(tasks, { concurrency: options.window ?? PUT_WINDOW })) { /* drain */ }
+  for await (const _ of asCompleted(tasks, options.window ?? PUT_WINDOW)) { /* drain */ }
   const { link, manifest } = encoded.result()
   const result: PutResult = {
     link: formatLink(link),
