@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { ApiClient } from './api-client.ts'
-import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
+import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { repoPath } from './repo.ts'
 import { readSwarmKey, writeNewSwarmKey } from './swarm-key.ts'
@@ -160,6 +160,15 @@ function buildProgram (io: CliIo): Command {
       ]]))
     })
 
+  program.command('devnet')
+    .description('start a playground: n peers on loopback in temporary repos, until Ctrl-C')
+    .argument('[n]', 'number of peers', parsePositiveInt, DEVNET_PEERS)
+    .option('--dir <dir>', 'keep the repos in this folder (default: a temporary folder, removed on exit)')
+    .option('--heartbeat <ms>', 'heartbeat interval of the peers in ms', parsePositiveInt, DEVNET_HEARTBEAT)
+    .option('--json', 'print the peers as one JSON object, then repairs as JSON lines')
+    .addHelpText('after', '\nExample:\n  ionnet devnet 5                              # then, in another terminal:\n  ionnet put photo.jpg --repo <repo of peer 1>\n  ionnet get <link> -o copy.jpg --repo <repo of peer 5>')
+    .action(async (n: number, opts) => { await runDevnet(n, opts, io) })
+
   withGlobals(program.command('id'))
     .description('show the peer ID and addresses of the running peer')
     .action(async (opts: GlobalOptions) => {
@@ -176,6 +185,7 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
   if (!isLoopbackApi(opts.api) && opts.apiPublic !== true) {
     throw new BadRequestError(`--api ${opts.api} is not a loopback address; add --api-public to expose the API (it still requires the token)`)
   }
+  const signalled = untilSignal()
   const daemon = await startDaemon({
     swarmKey,
     chunkTimeout: opts.chunkTimeout,
@@ -201,17 +211,65 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
   } else {
     io.stdout.write(`IonNet peer ${id.peerId}\nrepo ${daemon.peer.repo.dir}\nlistening on\n${id.addrs.map(a => `  ${a}`).join('\n')}\nAPI ${daemon.apiUrl}\n`)
   }
+  await signalled
+  await stopQuietly(daemon.stop, io)
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM; a second Ctrl-C while stopping exits at once. */
+async function untilSignal (): Promise<void> {
   await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.removeListener('SIGINT', stop)
-      process.removeListener('SIGTERM', stop)
-      // a second Ctrl-C while stopping exits at once
+    const onSignal = (): void => {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
       process.once('SIGINT', () => process.exit(130))
-      daemon.stop().then(resolve, (err: Error) => { io.stderr.write(`ionnet: error while stopping: ${err.message}\n`); resolve() })
+      resolve()
     }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
   })
+}
+
+async function stopQuietly (stop: () => Promise<void>, io: CliIo): Promise<void> {
+  await stop().catch((err: Error) => { io.stderr.write(`ionnet: error while stopping: ${err.message}\n`) })
+}
+
+async function runDevnet (n: number, opts: { dir?: string, heartbeat: number, json?: boolean }, io: CliIo): Promise<void> {
+  const { startDevnet } = await import('./devnet.ts')
+  const json = opts.json === true
+  // listen before starting: a Ctrl-C while the peers come up must stop the ones already running
+  const signalled = untilSignal()
+  const abort = new AbortController()
+  void signalled.then(() => { abort.abort(new Error('stopped by a signal')) })
+  const net = await startDevnet({
+    signal: abort.signal,
+    peers: n,
+    dir: opts.dir == null ? undefined : resolve(opts.dir),
+    heartbeat: opts.heartbeat,
+    onLine: (peer, line) => { io.stdout.write(json ? line + '\n' : `peer ${peer}: ${describeEvent(line)}\n`) },
+    onExit: (peer, code) => { io.stdout.write(json ? JSON.stringify({ event: 'exit', peer, code }) + '\n' : `peer ${peer}: exited (${code ?? 'killed'})\n`) }
+  }).catch((err: Error) => {
+    if (abort.signal.aborted) return undefined
+    throw err
+  })
+  if (net == null) return
+  if (json) {
+    io.stdout.write(JSON.stringify({ dir: net.dir, peers: net.peers }) + '\n')
+  } else {
+    io.stdout.write(table(['#', 'PEER', 'PID', 'API', 'REPO'], net.peers.map(p => [String(p.index), p.peerId, String(p.pid), p.api, p.repo])))
+    const last = net.peers.at(-1)!
+    io.stdout.write(`\n${n} peers running. Try, in another terminal:\n  ionnet put <file> --repo ${net.peers[0].repo}\n  ionnet get <link> -o <file> --repo ${last.repo}\n  kill ${last.pid}    # and watch the others repair\nCtrl-C stops them all${opts.dir == null ? ' and removes their repos' : ''}.\n\n`)
+  }
+  await signalled
+  await stopQuietly(net.stop, io)
+}
+
+/** A peer's JSON event line as a sentence; other lines as they are. */
+function describeEvent (line: string): string {
+  try {
+    const e = JSON.parse(line)
+    if (e.event === 'repair') return `${e.reason} ${e.cid} from ${e.from.slice(-8)} to ${e.to.slice(-8)} in ${e.ms} ms`
+  } catch {}
+  return line
 }
 
 async function copyTo (content: AsyncIterable<Uint8Array>, out: Writable): Promise<number> {

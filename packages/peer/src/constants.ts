@@ -93,3 +93,12 @@ export const MEMORY_GC_STEP = 16 * MiB
 
 /** How often the memory governor looks; reading the counters costs microseconds. */
 export const MEMORY_CHECK_INTERVAL = 100
+
+/** Peers `ionnet devnet` starts when not told: enough for 3 replicas with two peers to spare for killing. */
+export const DEVNET_PEERS = 5
+
+/** Heartbeat of devnet peers: a killed peer is noticed (and repaired) in seconds, which the playground is for. */
+export const DEVNET_HEARTBEAT = 1 * second
+
+/** How long a devnet waits for one of its peers to print its identity. */
+export const DEVNET_START_TIMEOUT = 60 * second
