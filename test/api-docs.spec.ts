@@ -279,7 +279,8 @@ describe('docs/API.md describes the API a real peer serves', function () {
 
   it('answers routes it does not document with 404 ERR_NOT_FOUND', async () => {
     const auth = { authorization: `Bearer ${vars.TOKEN}` }
-    const undocumented = [['GET', '/api/v1/nope'], ['POST', '/api/v1/id'], ['GET', '/api/v1/peers/x'], ['GET', '/api/v2/id'], ['GET', '/']]
+    // paths outside /api/ are left out: the dashboard's pages may live there
+    const undocumented = [['GET', '/api/v1/nope'], ['POST', '/api/v1/id'], ['GET', '/api/v1/peers/x'], ['GET', '/api/v2/id']]
     for (const [method, path] of undocumented) {
       expect(doc.endpoints.map(e => e.route)).to.not.include(`${method} ${path}`)
       const answer = await send({ method, url: new URL(path, vars.API), headers: auth })
