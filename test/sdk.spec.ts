@@ -106,6 +106,16 @@ describe('@ionnet/client against real peers', function () {
     expect((await collect((await uploader.get(link)).content)).toString()).to.equal('control')
   })
 
+  it('stops sending a stream as soon as the peer refuses the put', async () => {
+    let sent = 0
+    // an endless source: the put can only end because the client stops at the peer's early answer
+    const endless = (async function * () { for (;;) { sent += 64 * 1024; yield new Uint8Array(64 * 1024) } })()
+    const err = await uploader.put(endless, { replicas: 99 }).catch(e => e)
+    expect(err).to.include({ name: 'IonNetApiError', code: 'ERR_BAD_REQUEST', status: 400 })
+    expect(err.message).to.match(/^replicas must be an integer from 1 to 16/)
+    expect(sent).to.be.below(256 * MiB)
+  })
+
   it('says which peer lacks the key for a bare CID: only the uploader resolves it', async () => {
     const { cid } = await uploader.put(Buffer.from('by cid'), { replicas: 2 })
     expect((await collect((await uploader.get(cid)).content)).toString()).to.equal('by cid')
