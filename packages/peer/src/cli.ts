@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs'
 import { mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
+import { IonNetClient } from '@ionnet/client'
 import { Command, InvalidArgumentError } from 'commander'
-import { ApiClient } from './api-client.ts'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { repoPath } from './repo.ts'
@@ -89,11 +88,12 @@ function buildProgram (io: CliIo): Command {
     .option('--chunk-size <size>', 'plaintext bytes per chunk (default 1MiB)', parseSize)
     .addHelpText('after', '\nExample:\n  ionnet put report.pdf --replicas 3')
     .action(async (file: string, opts) => {
-      const client = await ApiClient.forRepo(repoPath(opts.repo))
+      const client = await IonNetClient.forRepo(repoPath(opts.repo))
       const info = await stat(file).catch((err: any) => { throw new LocalFileError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
       if (!info.isFile()) throw new LocalFileError(`cannot read ${file}: not a regular file`)
       const putOptions = { name: opts.name ?? basename(file), replicas: opts.replicas, chunkSize: opts.chunkSize }
-      const result = client.local ? await client.putPath(resolve(file), putOptions) : await client.put(createReadStream(file), putOptions)
+      // by path: a peer on this machine reads the file itself, a remote one gets it streamed
+      const result = await client.put(resolve(file), putOptions)
       if (opts.json === true) {
         io.stdout.write(JSON.stringify(result) + '\n')
         return
@@ -109,7 +109,7 @@ function buildProgram (io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  ionnet get \'ionnet://bafkrei...#z...\' -o report.pdf')
     .action(async (link: string, opts) => {
       if (opts.json === true && opts.output == null) throw new BadRequestError('--json needs -o <file>: stdout carries the JSON')
-      const client = await ApiClient.forRepo(repoPath(opts.repo))
+      const client = await IonNetClient.forRepo(repoPath(opts.repo))
       if (opts.output != null && client.local) {
         const result = await client.getTo(link, resolve(opts.output))
         if (opts.json === true) io.stdout.write(JSON.stringify(result) + '\n')
@@ -123,7 +123,7 @@ function buildProgram (io: CliIo): Command {
   withGlobals(program.command('peers'))
     .description('list known peers, alive or dead')
     .action(async (opts: GlobalOptions) => {
-      const peers = await (await ApiClient.forRepo(repoPath(opts.repo))).peers()
+      const peers = await (await IonNetClient.forRepo(repoPath(opts.repo))).peers()
       if (opts.json === true) {
         io.stdout.write(JSON.stringify({ peers }) + '\n')
         return
@@ -136,7 +136,7 @@ function buildProgram (io: CliIo): Command {
   withGlobals(program.command('ls'))
     .description('list the files this peer put')
     .action(async (opts: GlobalOptions) => {
-      const files = await (await ApiClient.forRepo(repoPath(opts.repo))).files()
+      const files = await (await IonNetClient.forRepo(repoPath(opts.repo))).files()
       if (opts.json === true) {
         io.stdout.write(JSON.stringify({ files }) + '\n')
         return
@@ -149,7 +149,7 @@ function buildProgram (io: CliIo): Command {
     .argument('<link>', 'link of the file (or its CID on the peer that put it)')
     .addHelpText('after', '\nExample:\n  ionnet health \'ionnet://bafkrei...#z...\'')
     .action(async (link: string, opts: GlobalOptions) => {
-      const report = await (await ApiClient.forRepo(repoPath(opts.repo))).health(link)
+      const report = await (await IonNetClient.forRepo(repoPath(opts.repo))).health(link)
       if (opts.json === true) {
         io.stdout.write(JSON.stringify(report) + '\n')
         return
@@ -172,7 +172,7 @@ function buildProgram (io: CliIo): Command {
   withGlobals(program.command('id'))
     .description('show the peer ID and addresses of the running peer')
     .action(async (opts: GlobalOptions) => {
-      const id = await (await ApiClient.forRepo(repoPath(opts.repo))).id()
+      const id = await (await IonNetClient.forRepo(repoPath(opts.repo))).id()
       io.stdout.write(opts.json === true ? JSON.stringify(id) + '\n' : `${id.peerId}\n${id.addrs.map(a => `  ${a}`).join('\n')}\n`)
     })
   return program

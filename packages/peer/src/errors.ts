@@ -1,6 +1,10 @@
 /**
- * Errors with stable names and codes, shared by the peer, its HTTP API and the CLI.
+ * Errors with stable names and codes, shared by the peer, its HTTP API and the CLI. Every code and its HTTP status
+ * is listed once, in `ERROR_CODES` of @ionnet/client.
  */
+
+// thrown on both sides of the API (a file path the peer or the client cannot read), so defined once, in the client
+export { LocalFileError, PeerNotRunningError } from '@ionnet/client'
 
 /** Base of every IonNet peer error: `code` is stable and travels over the HTTP API. */
 export class IonNetError extends Error {
@@ -73,25 +77,11 @@ export class RepoLockedError extends IonNetError {
   code = 'ERR_REPO_LOCKED'
 }
 
-/** No peer is running for the repo the CLI was pointed at. */
-export class PeerNotRunningError extends IonNetError {
-  static name = 'PeerNotRunningError'
-  name = 'PeerNotRunningError'
-  code = 'ERR_PEER_NOT_RUNNING'
-}
-
 /** The API refused the token. */
 export class UnauthorizedError extends IonNetError {
   static name = 'UnauthorizedError'
   name = 'UnauthorizedError'
   code = 'ERR_UNAUTHORIZED'
-}
-
-/** A local file given to the CLI cannot be read (missing, unreadable, not a regular file). */
-export class LocalFileError extends IonNetError {
-  static name = 'LocalFileError'
-  name = 'LocalFileError'
-  code = 'ERR_LOCAL_FILE'
 }
 
 /** No peer (this one included) could store some block of a put; the message gives the first reason. */

@@ -4,27 +4,14 @@ import { stat } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { createServer } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
+import { statusOf } from '@ionnet/client'
 import { logger } from '@libp2p/logger'
 import { BadRequestError, LocalFileError, UnauthorizedError } from './errors.ts'
 import { writeFileAtomic } from './write-file.ts'
 import type { IonNetPeer } from './peer.ts'
+import type { ApiErrorBody, GetToResult } from '@ionnet/client'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
-/** HTTP status for each stable error code; anything else is a 500. */
-const STATUS: Record<string, number> = {
-  ERR_BAD_REQUEST: 400,
-  ERR_INVALID_LINK: 400,
-  ERR_WRONG_KEY: 400,
-  ERR_INVALID_MANIFEST: 400,
-  ERR_UNAUTHORIZED: 401,
-  ERR_FORBIDDEN: 403,
-  ERR_NOT_FOUND: 404,
-  ERR_KEY_MISSING: 404,
-  ERR_CHUNK_UNAVAILABLE: 503,
-  ERR_FILE_UNAVAILABLE: 503,
-  ERR_CAPACITY_EXCEEDED: 507
-}
 
 export interface HttpApiComponents {
   peer: IonNetPeer
@@ -160,7 +147,8 @@ export class HttpApi {
       this.#localOnly(req, 'output')
       if (!isAbsolute(output)) throw new BadRequestError('output must be absolute')
       const size = await writeFileAtomic(output, file.content)
-      json(res, 200, { name: file.manifest.name, size, output })
+      const answer: GetToResult = { name: file.manifest.name, size, output }
+      json(res, 200, answer)
       return
     }
     // the outcome travels in a trailer: a failure after the first byte cannot change the status code any more
@@ -232,14 +220,15 @@ function json (res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The error body every endpoint uses: `{ error: { code, message, ...details } }`. */
-export function errorBody (err: any): { error: { code: string, message: string, missing?: string[] } } {
+export function errorBody (err: any): ApiErrorBody {
   const code = typeof err?.code === 'string' && err.code.startsWith('ERR_') ? err.code : 'ERR_INTERNAL'
-  const body: { code: string, message: string, missing?: string[] } = { code, message: String(err?.message ?? err) }
+  const body: ApiErrorBody['error'] = { code, message: String(err?.message ?? err) }
   if (Array.isArray(err?.missing)) body.missing = err.missing
   return { error: body }
 }
 
 function sendError (res: ServerResponse, err: any): void {
   const body = errorBody(err)
-  json(res, STATUS[body.error.code] ?? 500, body)
+  // one table for the API, the SDK and the docs: ERROR_CODES in @ionnet/client
+  json(res, statusOf(body.error.code), body)
 }

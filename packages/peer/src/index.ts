@@ -7,12 +7,12 @@
  * @example
  *
  * ```ts
- * import { startDaemon, ApiClient } from '@ionnet/peer'
- * import { Readable } from 'node:stream'
+ * import { startDaemon } from '@ionnet/peer'
+ * import { IonNetClient } from '@ionnet/client'
  *
  * const daemon = await startDaemon({ repo: '/tmp/ionnet-a', listen: ['/ip4/127.0.0.1/tcp/0'], api: '127.0.0.1:0' })
- * const client = await ApiClient.forRepo('/tmp/ionnet-a')
- * const { link } = await client.put(Readable.from([Buffer.from('hello')]), { name: 'hello.txt', replicas: 1 })
+ * const client = await IonNetClient.forRepo('/tmp/ionnet-a')
+ * const { link } = await client.put(Buffer.from('hello'), { name: 'hello.txt', replicas: 1 })
  * const download = await client.get(link)
  * for await (const piece of download.content) process.stdout.write(piece)
  * await daemon.stop()
@@ -20,16 +20,15 @@
  */
 
 export { createPeer, IonNetPeer } from './peer.ts'
-export type { PeerInit, PeerSummary, PeerIdentity } from './peer.ts'
+export type { PeerInit } from './peer.ts'
 export { startDaemon } from './daemon.ts'
 export type { Daemon, DaemonInit } from './daemon.ts'
-export { ApiClient, ApiError } from './api-client.ts'
-export type { Download } from './api-client.ts'
 export { main } from './cli.ts'
 export type { CliIo } from './cli.ts'
-export type { PutResult } from './put.ts'
 export type { OpenedFile } from './get.ts'
 export type { KeyringEntry } from './keyring.ts'
+// the API's answer types are defined once, in @ionnet/client; re-exported for code that builds on the peer
+export type { HealthReport, PeerIdentity, PeerSummary, PutResult } from '@ionnet/client'
 export type { PeerRecord } from './membership.ts'
 export { rankPeers } from './placement.ts'
 export * from './errors.ts'

@@ -1,15 +1,8 @@
 import { appendFile, readFile } from 'node:fs/promises'
+import type { FileEntry } from '@ionnet/client'
 
-/** One file this peer put: enough to rebuild its link and list it. */
-export interface KeyringEntry {
-  link: string
-  cid: string
-  name: string
-  size: number
-  chunks: number
-  replicas: number
-  added: string
-}
+/** One file this peer put: the API's `FileEntry`, kept as one JSON line of the keyring. */
+export type KeyringEntry = FileEntry
 
 /**
  * The links of the files this peer put, so `get <CID>` works without the key on the uploader.

@@ -18,11 +18,10 @@ import { putFile } from './put.ts'
 import { Repo } from './repo.ts'
 import { readSwarmKey } from './swarm-key.ts'
 import type { OpenedFile } from './get.ts'
-import type { KeyringEntry } from './keyring.ts'
 import type { PeerRecord } from './membership.ts'
 import type { IonNetNode } from './node.ts'
-import type { PutResult } from './put.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
+import type { FileEntry, HealthReport, PeerIdentity, PeerSummary, PutResult } from '@ionnet/client'
 import type { Healer, HealerInit } from '@ionnet/healer'
 import type { Link } from '@ionnet/manifest'
 
@@ -48,52 +47,6 @@ export interface PeerInit {
   chunkTimeout?: number
   /** Healer settings (pass interval, repair concurrency and bandwidth, surplus margin, scrub rate). */
   healer?: HealerInit
-}
-
-/** How well a file is replicated right now, as `ionnet health` reports it. */
-export interface HealthReport {
-  cid: string
-  name: string
-  size: number
-  /** Blocks of the file: data chunks plus manifest blocks. */
-  blocks: number
-  /** Replica count the uploader asked for. */
-  replicas: number
-  /** Fewest and median live copies over all blocks. */
-  min: number
-  median: number
-  max: number
-  /** Blocks with fewer live copies than `replicas`. */
-  underReplicated: number
-  /** Blocks with no live copy at all. */
-  missing: number
-  /** Live copies of every block, in file order (root first). */
-  copies: number[]
-}
-
-/** A row of `peers`: a known peer, alive or dead, and whether we hold a connection to it. */
-export interface PeerSummary {
-  peerId: string
-  alive: boolean
-  connected: boolean
-  lastSeenMs: number
-  addrs: string[]
-  chunks: number
-  bytes: number
-  free: number | null
-}
-
-/** A running peer's identity and addresses. */
-export interface PeerIdentity {
-  peerId: string
-  addrs: string[]
-  chunks: number
-  bytes: number
-  capacity: number | null
-  /** True when the peer only talks to peers holding its swarm key. */
-  private: boolean
-  /** Heartbeats dropped for a bad signature, shape or sequence number. */
-  heartbeatsDropped: number
 }
 
 /**
@@ -283,7 +236,7 @@ export class IonNetPeer {
   }
 
   /** The files this peer put. */
-  async files (): Promise<KeyringEntry[]> {
+  async files (): Promise<FileEntry[]> {
     return this.keyring.list()
   }
 

@@ -9,6 +9,7 @@ import type { ChunkProtocol } from './chunk-protocol.ts'
 import type { Membership } from './membership.ts'
 import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
+import type { PutResult } from '@ionnet/client'
 import type { Block } from '@ionnet/manifest'
 import type { Logger, PeerId } from '@libp2p/interface'
 
@@ -29,20 +30,6 @@ export interface PutOptions {
   signal?: AbortSignal
   /** Called as plaintext bytes are consumed, for progress bars. */
   onProgress?(bytes: number): void
-}
-
-/** What a put did: the link to share, and how many copies it could make. */
-export interface PutResult {
-  link: string
-  cid: string
-  name: string
-  size: number
-  chunks: number
-  replicas: number
-  /** Fewest copies any block of the file got (manifest blocks included). */
-  minCopies: number
-  /** Set when some block got fewer copies than asked for. */
-  warning?: string
 }
 
 /**

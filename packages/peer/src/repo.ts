@@ -2,16 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { API_INFO_FILE } from '@ionnet/client'
 import { DEFAULT_REPO_NAME } from './constants.ts'
 import { RepoLockedError } from './errors.ts'
+import type { ApiInfo } from '@ionnet/client'
 import type { PrivateKey } from '@libp2p/interface'
-
-/** Where the API of a running peer can be reached, as written into its repo. */
-export interface ApiInfo {
-  url: string
-  token: string
-  pid: number
-}
 
 /** The repo folder of one peer: identity, chunks, datastore, keyring and API details. */
 export class Repo {
@@ -24,7 +19,7 @@ export class Repo {
   get chunksDir (): string { return join(this.dir, 'chunks') }
   get datastoreDir (): string { return join(this.dir, 'datastore') }
   get keyringPath (): string { return join(this.dir, 'keyring.jsonl') }
-  get apiPath (): string { return join(this.dir, 'api.json') }
+  get apiPath (): string { return join(this.dir, API_INFO_FILE) }
   get tokenPath (): string { return join(this.dir, 'api-token') }
   get identityPath (): string { return join(this.dir, 'identity.key') }
   get lockPath (): string { return join(this.dir, 'repo.lock') }
@@ -88,14 +83,6 @@ export class Repo {
 
   async writeApi (info: ApiInfo): Promise<void> {
     await writeSecret(this.apiPath, JSON.stringify(info, null, 2) + '\n')
-  }
-
-  async readApi (): Promise<ApiInfo | undefined> {
-    try {
-      return JSON.parse(await readFile(this.apiPath, 'utf8'))
-    } catch {
-      return undefined
-    }
   }
 
   async removeApi (): Promise<void> {
