@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { DEVNET_HEARTBEAT, DEVNET_PEERS, DEVNET_START_TIMEOUT } from './constants.ts'
+import { DEVNET_HEARTBEAT, DEVNET_PEERS, DEVNET_START_TIMEOUT, PEER_NODE_FLAGS } from './constants.ts'
 import { IonNetError } from './errors.ts'
 import type { ChildProcess } from 'node:child_process'
 
@@ -71,7 +71,7 @@ export async function startDevnet (init: DevnetInit = {}): Promise<Devnet> {
     const args = [BIN, 'peer', 'start', '--json', '--repo', join(dir, `peer-${index}`), '--listen', '/ip4/127.0.0.1/tcp/0',
       '--api', '127.0.0.1:0', '--heartbeat', String(init.heartbeat ?? DEVNET_HEARTBEAT), ...(init.args ?? [])]
     if (bootstrap != null) args.push('--bootstrap', bootstrap)
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...PEER_NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
     children.push(child)
     const errors: string[] = []
     child.stderr!.on('data', (d: Buffer) => { errors.push(d.toString()); if (errors.length > 50) errors.shift() })

@@ -1,6 +1,6 @@
 import map from 'it-map'
 import { encodeFile, formatLink } from '@ionnet/manifest'
-import { PUT_WINDOW } from './constants.ts'
+import { PUT_WINDOW, STORE_ATTEMPTS } from './constants.ts'
 import { StoreFailedError } from './errors.ts'
 import { rankPeers } from './placement.ts'
 import { asCompleted } from './window.ts'
@@ -90,22 +90,28 @@ export async function replicate (block: Block, replicas: number, components: Put
   return { copies, errors }
 
   async function storeOn (id: PeerId): Promise<boolean> {
-    try {
-      if (id.equals(self)) {
-        await store.put(block.cid, block.bytes, { replicas, signal })
-        announcer.busy()
-        announcer.announce(block.cid)
-      } else {
-        await protocol.store(id, block.cid, block.bytes, replicas, { signal })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (id.equals(self)) {
+          await store.put(block.cid, block.bytes, { replicas, signal })
+          announcer.busy()
+          announcer.announce(block.cid)
+        } else {
+          await protocol.store(id, block.cid, block.bytes, replicas, { signal })
+        }
+        return true
+      } catch (err: any) {
+        signal?.throwIfAborted()
+        log('storing %s on %p failed (attempt %d): %s', block.cid, id, attempt, err.message)
+        // a refusal is an answer; a stream dropped by a busy peer deserves another try, since with as many live
+        // peers as replicas there is nobody else to ask and the block would be put with a copy short
+        if (err.remoteCode == null && !id.equals(self) && attempt < STORE_ATTEMPTS) continue
+        errors.push(id.equals(self) ? `this peer: ${err.message}` : `${id.toString()}: ${err.message}`)
+        return false
       }
-      return true
-    } catch (err: any) {
-      signal?.throwIfAborted()
-      log('storing %s on %p failed: %s', block.cid, id, err.message)
-      errors.push(id.equals(self) ? `this peer: ${err.message}` : `${id.toString()}: ${err.message}`)
-      return false
     }
   }
+
 }
 
 
