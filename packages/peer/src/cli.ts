@@ -1,9 +1,11 @@
+import { createReadStream, readFileSync } from 'node:fs'
 import { mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { IonNetClient } from '@ionnet/client'
 import { Command, InvalidArgumentError } from 'commander'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
+import { formatBytes, progress } from './progress.ts'
 import { repoPath } from './repo.ts'
 import { readSwarmKey, writeNewSwarmKey } from './swarm-key.ts'
 import { writeFileAtomic } from './write-file.ts'
@@ -17,6 +19,8 @@ export interface CliIo {
 }
 
 interface GlobalOptions { repo?: string, json?: boolean }
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
 
 /**
  * Runs the `ionnet` command line. Resolves the exit code: 0 on success, 1 on any error (printed as one line).
@@ -40,6 +44,7 @@ export async function main (argv: string[], io: CliIo = { stdout: process.stdout
 function buildProgram (io: CliIo): Command {
   const program = new Command('ionnet')
     .description('IonNet: store files as encrypted chunks on a self-healing peer-to-peer network')
+    .version(VERSION, '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: s => io.stdout.write(s), writeErr: s => io.stderr.write(s) })
     .showHelpAfterError()
@@ -92,8 +97,11 @@ function buildProgram (io: CliIo): Command {
       const info = await stat(file).catch((err: any) => { throw new LocalFileError(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
       if (!info.isFile()) throw new LocalFileError(`cannot read ${file}: not a regular file`)
       const putOptions = { name: opts.name ?? basename(file), replicas: opts.replicas, chunkSize: opts.chunkSize }
-      // by path: a peer on this machine reads the file itself, a remote one gets it streamed
-      const result = await client.put(resolve(file), putOptions)
+      const bar = progress(io.stderr, 'put', info.size, opts.json === true)
+      // by path, a peer on this machine reads the file itself; someone watching a bar gets the file streamed instead,
+      // so the bar can count what was sent
+      const result = await client.put(bar.quiet ? resolve(file) : createReadStream(file), { ...putOptions, onProgress: bar.update })
+        .finally(() => { bar.stop() })
       if (opts.json === true) {
         io.stdout.write(JSON.stringify(result) + '\n')
         return
@@ -110,18 +118,27 @@ function buildProgram (io: CliIo): Command {
     .action(async (link: string, opts) => {
       if (opts.json === true && opts.output == null) throw new BadRequestError('--json needs -o <file>: stdout carries the JSON')
       const client = await IonNetClient.forRepo(repoPath(opts.repo))
-      if (opts.output != null && client.local) {
+      // no bar when the file itself goes to the terminal
+      const watched = opts.output != null && opts.json !== true && (io.stderr as { isTTY?: boolean }).isTTY === true
+      if (opts.output != null && client.local && !watched) {
         const result = await client.getTo(link, resolve(opts.output))
         if (opts.json === true) io.stdout.write(JSON.stringify(result) + '\n')
         return
       }
-      const download = await client.get(link)
-      const written = opts.output == null ? await copyTo(download.content, io.stdout) : await writeFileAtomic(opts.output, download.content)
-      if (opts.json === true) io.stdout.write(JSON.stringify({ name: download.name, size: written, output: opts.output }) + '\n')
+      let bar = progress(io.stderr, 'get', 0, true)
+      const download = await client.get(link, { onProgress: (n) => { bar.update(n) } })
+      if (watched) bar = progress(io.stderr, 'get', download.size)
+      try {
+        const written = opts.output == null ? await copyTo(download.content, io.stdout) : await writeFileAtomic(opts.output, download.content)
+        if (opts.json === true) io.stdout.write(JSON.stringify({ name: download.name, size: written, output: opts.output }) + '\n')
+      } finally {
+        bar.stop()
+      }
     })
 
   withGlobals(program.command('peers'))
     .description('list known peers, alive or dead')
+    .addHelpText('after', '\nExample:\n  ionnet peers                  # peer ID, state, last heartbeat, chunks, stored and free bytes')
     .action(async (opts: GlobalOptions) => {
       const peers = await (await IonNetClient.forRepo(repoPath(opts.repo))).peers()
       if (opts.json === true) {
@@ -129,19 +146,20 @@ function buildProgram (io: CliIo): Command {
         return
       }
       io.stdout.write(table(['PEER', 'STATE', 'LAST SEEN', 'CHUNKS', 'STORED', 'FREE'], peers.map(p => [
-        p.peerId, p.alive ? 'alive' : 'dead', `${(p.lastSeenMs / 1000).toFixed(1)}s ago`, String(p.chunks), formatSize(p.bytes), p.free == null ? 'unlimited' : formatSize(p.free)
+        p.peerId, p.alive ? 'alive' : 'dead', `${(p.lastSeenMs / 1000).toFixed(1)}s ago`, String(p.chunks), formatBytes(p.bytes), p.free == null ? 'unlimited' : formatBytes(p.free)
       ])))
     })
 
   withGlobals(program.command('ls'))
     .description('list the files this peer put')
+    .addHelpText('after', '\nExample:\n  ionnet ls --json              # the links too: `get <CID>` works here without the key')
     .action(async (opts: GlobalOptions) => {
       const files = await (await IonNetClient.forRepo(repoPath(opts.repo))).files()
       if (opts.json === true) {
         io.stdout.write(JSON.stringify({ files }) + '\n')
         return
       }
-      io.stdout.write(table(['NAME', 'SIZE', 'CHUNKS', 'ADDED', 'LINK'], files.map(f => [f.name, formatSize(f.size), String(f.chunks), f.added.slice(0, 19), f.link])))
+      io.stdout.write(table(['NAME', 'SIZE', 'CHUNKS', 'ADDED', 'LINK'], files.map(f => [f.name, formatBytes(f.size), String(f.chunks), f.added.slice(0, 19), f.link])))
     })
 
   withGlobals(program.command('health'))
@@ -156,7 +174,7 @@ function buildProgram (io: CliIo): Command {
       }
       const { copies: _, ...rest } = report
       io.stdout.write(table(['FILE', 'SIZE', 'BLOCKS', 'WANTED', 'MIN', 'MEDIAN', 'UNDER', 'MISSING'], [[
-        rest.name, formatSize(rest.size), String(rest.blocks), String(rest.replicas), String(rest.min), String(rest.median), String(rest.underReplicated), String(rest.missing)
+        rest.name, formatBytes(rest.size), String(rest.blocks), String(rest.replicas), String(rest.min), String(rest.median), String(rest.underReplicated), String(rest.missing)
       ]]))
     })
 
@@ -171,6 +189,7 @@ function buildProgram (io: CliIo): Command {
 
   withGlobals(program.command('id'))
     .description('show the peer ID and addresses of the running peer')
+    .addHelpText('after', '\nExample:\n  ionnet id                     # give another peer one of these addresses for --bootstrap')
     .action(async (opts: GlobalOptions) => {
       const id = await (await IonNetClient.forRepo(repoPath(opts.repo))).id()
       io.stdout.write(opts.json === true ? JSON.stringify(id) + '\n' : `${id.peerId}\n${id.addrs.map(a => `  ${a}`).join('\n')}\n`)
@@ -308,14 +327,6 @@ export function parseSize (value: string): number {
   const unit = UNITS[m?.[2].toLowerCase() ?? 'x']
   if (m == null || unit == null) throw new InvalidArgumentError('expected a size such as 1048576, 512KiB or 10GiB')
   return Math.floor(Number(m[1]) * unit)
-}
-
-export function formatSize (bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = bytes
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++ }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
 }
 
 function table (head: string[], rows: string[][]): string {
