@@ -1,0 +1,45 @@
+import { expect } from 'chai'
+import { checkSupport, createLab, MiB, sha256File } from '../src/index.ts'
+import type { Lab } from '../src/index.ts'
+
+const LIMIT = 10e6 // bits per second
+const SIZE = 5 * MiB
+
+describe('netlab: a host behind a 10 Mbit/s link', function () {
+  this.timeout(120_000)
+  let lab: Lab | undefined
+  let file: { path: string, sha256: string }
+  let link: string
+
+  before(async function () {
+    const support = await checkSupport()
+    if (!support.ok) {
+      console.log(`      skipping the lab tests: ${support.reason}`)
+      this.skip()
+    }
+    // host 3 offers no space, so it holds no chunk and every byte of its get crosses its link
+    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0'] } })
+    await lab.start()
+    file = await lab.randomFile('five.bin', SIZE)
+    link = (await lab.put(1, file.path, { replicas: 2 })).link
+    expect((await lab.chunksOn(3)).size).to.equal(0)
+  })
+
+  after(async () => {
+    await lab?.destroy()
+  })
+
+  it('gets a 5 MiB file through tbf at 50 to 110% of 10 Mbit/s', async () => {
+    await lab!.limit(3, { rate: LIMIT })
+    const got = await lab!.get(3, link)
+    expect(await sha256File(got.output)).to.equal(file.sha256)
+    expect(got.rate / LIMIT, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.within(0.5, 1.1)
+  })
+
+  it('gets the same file faster than the limit once the limit is gone (negative control)', async () => {
+    await lab!.unlimit(3)
+    const got = await lab!.get(3, link)
+    expect(await sha256File(got.output)).to.equal(file.sha256)
+    expect(got.rate / LIMIT, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.above(1.2)
+  })
+})
