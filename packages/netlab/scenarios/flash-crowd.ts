@@ -43,8 +43,8 @@ export default defineScenario({
     const wallMs = Date.now() - started
     const sent = (await Promise.all(lab.hosts.map(async h => (await lab.counters(h)).tx))).map((tx, i) => tx - sentBefore[i])
     const total = sent.reduce((s, b) => s + b, 0)
-    const holders = new Set((await lab.placement()).values().flatMap(hs => hs))
-    const load = table(['HOST', 'HOLDS CHUNKS', 'SENT', 'SHARE'], lab.hosts.map((h, i) => [h.name, holders.has(h.index) ? 'yes' : 'no', formatBytes(sent[i]), `${Math.round(100 * sent[i] / total)}%`]))
+    const held = await Promise.all(lab.hosts.map(async h => (await lab.chunksOn(h)).size))
+    const load = table(['HOST', 'CHUNKS HELD', 'SENT', 'SHARE'], lab.hosts.map((h, i) => [h.name, held[i], formatBytes(sent[i]), `${Math.round(100 * sent[i] / total)}%`]))
     const gets = crowd.length * options.waves
     const figures = {
       gets,

@@ -65,9 +65,12 @@ export default defineScenario({
     }
     const reasons = [
       `put got ${put.minCopies} of ${replicas} copies in ${(putMs / 1000).toFixed(1)} s; ${formatBytes(sent)} left the uploader (${Math.round(figures.uplinkUse * 100)}% of its uplink)`,
+      ...(put.warning == null ? [] : [`the put warned: ${put.warning}`]),
+      replicated.ms == null ? `the file never reached ${replicas} copies` : `every block had ${replicas} copies ${replicated.ms} ms after the put returned`,
       `the uploader was seen dead in ${seenDead} of ${polls} polls during the put`,
       `${readers.length - failed.length} of ${readers.length} reads from the other hosts were byte-identical`
     ]
-    return { pass: put.minCopies >= replicas && failed.length === 0, reasons, figures }
+    // a put short of copies is a finding, not a failure: what matters is that the healer completes them
+    return { pass: replicated.ms != null && failed.length === 0, reasons, figures }
   }
 })

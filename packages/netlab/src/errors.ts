@@ -60,6 +60,19 @@ export class HostCommandError extends LabError {
   }
 }
 
+/** A host's peer API answered a request with an error, or could not be reached; `remoteCode` is its error code. */
+export class HostApiError extends LabError {
+  static name = 'HostApiError'
+  name = 'HostApiError'
+  code = 'ERR_HOST_API'
+  readonly remoteCode: string
+
+  constructor (message: string, remoteCode: string) {
+    super(message)
+    this.remoteCode = remoteCode
+  }
+}
+
 /** A condition was not met before its deadline. */
 export class DeadlineError extends LabError {
   static name = 'DeadlineError'

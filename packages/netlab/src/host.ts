@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { API_PORT, COMMAND_TIMEOUT, LOG_LINES, PEER_PORT, START_TIMEOUT } from './constants.ts'
-import { HostCommandError, PeerStartError } from './errors.ts'
+import { HostApiError, HostCommandError, PeerStartError } from './errors.ts'
 import type { ChildProcess } from 'node:child_process'
 
 /** What a finished CLI command left behind, and how long it took. */
@@ -20,6 +20,18 @@ export interface PeerEvent {
   [key: string]: unknown
 }
 
+/** What the agent answered: the HTTP status (0: the API could not be reached) and the JSON body. */
+interface ApiAnswer {
+  status: number
+  body: any
+}
+
+/** A host's agent process and the requests waiting for its answers. */
+interface Agent {
+  proc: ChildProcess
+  pending: Map<number, (answer: ApiAnswer) => void>
+}
+
 export interface HostComponents {
   /** Host number, from 1. */
   index: number
@@ -29,9 +41,10 @@ export interface HostComponents {
   address: string
   /** The peer's repo folder. */
   repo: string
-  /** `node` and the `ionnet` entry point, run with `ip netns exec`. */
+  /** `node`, the `ionnet` entry point and the lab's agent, run with `ip netns exec`. */
   node: string
   bin: string
+  agent: string
 }
 
 export interface HostInit {
@@ -61,6 +74,9 @@ export class LabHost {
   starts = 0
   readonly #node: string
   readonly #bin: string
+  readonly #agentPath: string
+  #agent?: Agent
+  #requests = 0
   readonly #events: PeerEvent[] = []
   #proc?: ChildProcess
   #exited?: Promise<void>
@@ -74,6 +90,7 @@ export class LabHost {
     this.repo = components.repo
     this.#node = components.node
     this.#bin = components.bin
+    this.#agentPath = components.agent
     this.peerArgs = init.peerArgs ?? []
   }
 
@@ -174,6 +191,46 @@ export class LabHost {
     const r = await this.run([...args, '--json'], timeout)
     if (r.code !== 0) throw new HostCommandError(`${this.name}: ionnet ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`, r.code, r.stderr)
     return JSON.parse(r.stdout)
+  }
+
+  /**
+   * Calls the peer's HTTP API from inside the host (through the host's agent, see agent.ts) and resolves the JSON
+   * answer; HostApiError with the API's error code otherwise. What `ionnet <command> --json` does, without starting
+   * a process per call.
+   */
+  async api<T = any> (method: 'GET' | 'POST', path: string, timeout = COMMAND_TIMEOUT): Promise<T> {
+    const agent = this.#startAgent()
+    const id = ++this.#requests
+    const answer = await new Promise<ApiAnswer>((resolve) => {
+      agent.pending.set(id, resolve)
+      agent.proc.stdin!.write(JSON.stringify({ id, method, path, timeout }) + '\n')
+    })
+    if (answer.status === 200) return answer.body as T
+    const error = answer.body?.error ?? {}
+    throw new HostApiError(`${this.name}: ${method} ${path.replace(/\?.*/, '')}: ${error.message ?? `HTTP ${answer.status}`}`, error.code ?? 'ERR_INTERNAL')
+  }
+
+  /** Ends the host's agent (the lab does it when it is removed). */
+  stopAgent (): void {
+    this.#agent?.proc.kill('SIGKILL')
+    this.#agent = undefined
+  }
+
+  #startAgent (): Agent {
+    if (this.#agent != null) return this.#agent
+    const proc = spawn('ip', ['netns', 'exec', this.ns, this.#node, this.#agentPath, this.repo], { stdio: ['pipe', 'pipe', 'ignore'] })
+    const agent: Agent = { proc, pending: new Map() }
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      const { id, status, body } = JSON.parse(line)
+      agent.pending.get(id)?.({ status, body })
+      agent.pending.delete(id)
+    })
+    proc.once('exit', () => {
+      if (this.#agent === agent) this.#agent = undefined
+      for (const resolve of agent.pending.values()) resolve({ status: 0, body: { error: { code: 'ERR_AGENT_EXITED', message: 'the lab agent of this host exited' } } })
+    })
+    this.#agent = agent
+    return agent
   }
 
   /** Events printed by every peer process this host ran (repairs, with `reason`, `bytes`, `ms`). */

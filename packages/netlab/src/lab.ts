@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { DEAD_AFTER, HEARTBEAT, HEAL_INTERVAL, MAX_HOSTS, MESH_TIMEOUT, START_BATCH } from './constants.ts'
 import { LabUsageError, NamespacesUnavailableError } from './errors.ts'
 import { LabHost } from './host.ts'
@@ -102,6 +102,7 @@ export class Lab {
   readonly #init: Required<Omit<LabInit, 'log' | 'hostArgs'>> & Pick<LabInit, 'log' | 'hostArgs'>
   readonly #node = process.execPath
   readonly #bin = peerBin()
+  readonly #agent = new URL('./agent.ts', import.meta.url).pathname
   #onExit?: () => void
   #destroyed?: Promise<void>
 
@@ -262,29 +263,34 @@ export class Lab {
     return { path, sha256: createHash('sha256').update(bytes).digest('hex'), size }
   }
 
-  /** Puts a file (a path on this machine; the peer reads it) from a host. */
+  /** Puts a file (a path on this machine; the peer reads it) from a host, as `ionnet put <path>` there would. */
   async put (ref: HostRef, path: string, options: { replicas?: number } = {}): Promise<PutAnswer> {
-    return this.host(ref).json<PutAnswer>(['put', path, ...(options.replicas == null ? [] : ['--replicas', String(options.replicas)])])
+    const q = new URLSearchParams({ path, name: basename(path) })
+    if (options.replicas != null) q.set('replicas', String(options.replicas))
+    return this.host(ref).api<PutAnswer>('POST', `/api/v1/put?${q.toString()}`)
   }
 
-  /** Gets a file on a host into `output` (default: a fresh file in the lab's folder) and measures the rate. */
+  /**
+   * Gets a file on a host into `output` (default: a fresh file in the lab's folder), as `ionnet get <link> -o` there
+   * would, and measures the rate from the request to the peer's answer that the file is whole.
+   */
   async get (ref: HostRef, link: string, output?: string): Promise<GetResult> {
     const host = this.host(ref)
     const out = output ?? join(this.dir, 'files', `get-${host.name}-${randomBytes(4).toString('hex')}`)
     const started = Date.now()
-    const answer = await host.json<{ name: string, size: number, output: string }>(['get', link, '-o', out])
+    const answer = await host.api<{ name: string, size: number, output: string }>('GET', `/api/v1/get?${new URLSearchParams({ link, output: out }).toString()}`)
     const ms = Math.max(1, Date.now() - started)
     return { ...answer, ms, rate: answer.size * 8 * 1000 / ms }
   }
 
-  /** Live copies of every block of a file, as a host sees them. */
+  /** Live copies of every block of a file, as a host sees them (`ionnet health <link>`). */
   async health (ref: HostRef, link: string): Promise<Health> {
-    return this.host(ref).json<Health>(['health', link])
+    return this.host(ref).api<Health>('GET', `/api/v1/health?${new URLSearchParams({ link }).toString()}`)
   }
 
-  /** Peers a host knows, alive or dead. */
+  /** Peers a host knows, alive or dead (`ionnet peers`). */
   async peers (ref: HostRef): Promise<PeerRow[]> {
-    return (await this.host(ref).json<{ peers: PeerRow[] }>(['peers'])).peers
+    return (await this.host(ref).api<{ peers: PeerRow[] }>('GET', '/api/v1/peers')).peers
   }
 
   /** CIDs of the chunks in a host's repo (read from its chunk store's folder, so it works while the peer is down). */
@@ -343,6 +349,7 @@ export class Lab {
   /** Removes everything the lab created: processes, namespaces, folder, record. Safe to call twice. */
   async destroy (): Promise<void> {
     this.#destroyed ??= (async () => {
+      for (const h of this.hosts) h.stopAgent()
       await Promise.all(this.hosts.map(async h => h.kill().catch(() => {})))
       await this.network.destroy()
       if (this.#onExit != null) process.removeListener('exit', this.#onExit)
@@ -363,7 +370,8 @@ export class Lab {
       address: Network.addressOf(index),
       repo: join(this.dir, 'hosts', `h${index}`),
       node: this.#node,
-      bin: this.#bin
+      bin: this.#bin,
+      agent: this.#agent
     }, {
       peerArgs: [
         '--heartbeat', String(this.#init.heartbeat), '--dead-after', String(this.#init.deadAfter), '--heal-interval', String(this.#init.healInterval),

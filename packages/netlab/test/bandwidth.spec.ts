@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { execFileSync } from 'node:child_process'
 import { checkSupport, createLab, MiB, sha256File } from '../src/index.ts'
 import type { Lab } from '../src/index.ts'
 
@@ -27,6 +28,20 @@ describe('netlab: a host behind a 10 Mbit/s link', function () {
 
   after(async () => {
     await lab?.destroy()
+  })
+
+  it('keeps every host on the lab subnet with no route out, and the machine\'s own interfaces untouched', async () => {
+    const ip = (...args: string[]): any[] => JSON.parse(execFileSync('ip', ['-j', ...args], { encoding: 'utf8' }) || '[]')
+    const v4 = (ns?: string): string[] => ip(...(ns == null ? [] : ['-n', ns]), '-4', 'addr', 'show').flatMap(l => l.addr_info.map((a: any) => `${l.ifname} ${a.local}/${a.prefixlen}`))
+    for (const h of lab!.hosts) {
+      expect(v4(h.ns)).to.have.members(['lo 127.0.0.1/8', `eth0 ${h.address}/24`])
+      expect(ip('-n', h.ns, 'route', 'show').map(r => `${r.dst} ${r.dev}`)).to.deep.equal(['198.18.0.0/24 eth0'])
+    }
+    // the switch only forwards frames: no address to reach it by
+    expect(v4(lab!.network.switchNs)).to.deep.equal(['lo 127.0.0.1/8'])
+    expect(v4().filter(a => a.includes('198.18.'))).to.deep.equal([])
+    // peers announce only their lab address
+    for (const p of await lab!.peers(1)) expect(p.addrs.every(a => a.startsWith('/ip4/198.18.0.'))).to.equal(true)
   })
 
   it('gets a 5 MiB file through tbf at 50 to 110% of 10 Mbit/s', async () => {
