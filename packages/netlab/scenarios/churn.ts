@@ -8,7 +8,7 @@
  *
  *   npm run lab -- churn --hosts 12 --rounds 12 --every 6000
  */
-import { defineScenario, formatBytes, HealMonitor, percentile, readFile, ReadProber, repairFigures, storeFiles, table } from '../src/index.ts'
+import { defineScenario, formatBytes, HealMonitor, percentile, readFile, ReadProber, repairFigures, sleep, storeFiles, table } from '../src/index.ts'
 import type { LabHost, TimedFault } from '../src/index.ts'
 
 export default defineScenario({
@@ -23,17 +23,17 @@ export default defineScenario({
     { name: 'replicas', kind: 'int', default: 3, help: '--replicas of every put' },
     { name: 'cut', kind: 'number', default: 0.5, help: 'share of leaves that cut the cable instead of killing the peer' }
   ],
-  async run (lab, { options, rng, say }) {
+  async run (lab, { options, rng, random, say }) {
     const { rounds, every, replicas } = options
     const observer = lab.host(1)
     const pick = <T>(list: T[]): T => list[Math.floor(rng() * list.length)]
-    const files = await storeFiles(lab, { count: options.files, size: options.size, replicas, rng })
+    const files = await storeFiles(lab, { count: options.files, size: options.size, replicas, rng: random('uploaders') })
     say(`stored ${files.length} files of ${formatBytes(options.size)} with ${replicas} replicas`)
 
     // readers: live hosts that have not changed for a while, so a read measures the network, not a peer still joining
     const changed = new Map<LabHost, number>()
     const settled = (): LabHost[] => lab.live().filter(h => Date.now() - (changed.get(h) ?? 0) > 4 * every / 3)
-    const prober = new ReadProber({ lab, files, readers: settled }, { rng })
+    const prober = new ReadProber({ lab, files, readers: settled }, { rng: random('readers') })
     const monitor = new HealMonitor({ lab, files, observer: () => observer }, { replicas })
     monitor.start()
     if (!await monitor.waitWhole(60_000)) say('files never reached full replication after the puts')
@@ -44,7 +44,8 @@ export default defineScenario({
     const gone: Array<{ host: LabHost, how: 'kill' | 'cut' }> = []
     const rows: Array<{ round: number, at: number, event: string, host: string, live: number, fault?: TimedFault }> = []
     for (let round = 1; round <= rounds; round++) {
-      await sleepUntil(start + round * every)
+      // `every` ms between events; a leave that first waits for copies pushes the rest back rather than bunching them
+      await sleep(every)
       const candidates = lab.live().filter(h => h !== observer)
       const join = gone.length > 0 && (candidates.length <= replicas + 1 || rng() < 0.5)
       if (join) {
@@ -70,10 +71,11 @@ export default defineScenario({
     const faults = await monitor.stop()
     const availability = await prober.stop()
     const lost: string[] = []
+    const finalReaders = random('final readers')
     for (const f of files) {
       // a file is lost only if three different hosts cannot read it
       let error: string | undefined
-      for (const reader of lab.live().sort(() => rng() - 0.5).slice(0, 3)) {
+      for (const reader of lab.live().sort(() => finalReaders() - 0.5).slice(0, 3)) {
         error = await readFile(lab, reader, f)
         if (error == null) break
       }
@@ -92,6 +94,7 @@ export default defineScenario({
       unreadableMs: { total: sum(availability.map(a => a.unreadableMs)), longest: Math.max(0, ...availability.map(a => a.longestMs)) },
       reads: { total: sum(availability.map(a => a.reads)), failed: sum(availability.map(a => a.failed)) },
       healMs: { median: percentile(heals, 0.5), p95: percentile(heals, 0.95), max: percentile(heals, 1), unhealed: faults.length - heals.length },
+      healPollMs: percentile(monitor.pollMs, 0.5),
       fewestCopies: monitor.lowest,
       repairBytes: repairs.bytes,
       repairs: repairs.byReason,
@@ -99,12 +102,14 @@ export default defineScenario({
     }
     const events = table(['ROUND', 'T (s)', 'EVENT', 'HOST', 'LIVE', 'HEAL MS'],
       rows.map(r => [r.round, secs(r.at), r.event, r.host, r.live, r.fault == null ? undefined : r.fault.healMs ?? 'not healed']))
+    const outages = table(['FILE', 'READS', 'FAILED', 'UNREADABLE S', 'LONGEST S', 'LAST ERROR'],
+      availability.map(a => [a.name, a.reads, a.failed, secs(a.unreadableMs), secs(a.longestMs), a.lastError?.slice(0, 100)]))
     const reasons = [
       `${lost.length} of ${files.length} files lost${lost.length > 0 ? `: ${lost.join('; ')}` : ''}`,
       `${heals.length} of ${faults.length} leaves healed${healedAtEnd ? '' : '; copies still missing at the end'}`,
       `${unreadable.length} files unreadable for a while (${secs(figures.unreadableMs.total)} s in all, longest ${secs(figures.unreadableMs.longest)} s)`
     ]
-    return { pass: lost.length === 0 && heals.length === faults.length && healedAtEnd, reasons, figures, tables: [events] }
+    return { pass: lost.length === 0 && heals.length === faults.length && healedAtEnd, reasons, figures, tables: [events, outages] }
   }
 })
 
@@ -114,8 +119,4 @@ function secs (ms: number): string {
 
 function sum (values: number[]): number {
   return values.reduce((s, v) => s + v, 0)
-}
-
-async function sleepUntil (at: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, Math.max(0, at - Date.now())))
 }

@@ -20,7 +20,7 @@ export default defineScenario({
     { name: 'replicas', kind: 'int', default: 3, help: '--replicas of every put' },
     { name: 'hold', kind: 'int', default: 10000, help: 'ms the partition lasts after the majority restored every copy' }
   ],
-  async run (lab, { options, rng, say }) {
+  async run (lab, { options, random, say }) {
     const { replicas } = options
     const files = await storeFiles(lab, { count: options.files, size: options.size, replicas, from: () => lab.host(1) })
     const minority = isolatingGroup(await lab.placement(), lab.hosts.map(h => h.index))
@@ -29,7 +29,7 @@ export default defineScenario({
     say(`minority h${minority.join(',h')} holds a copy of every chunk; majority h${majority.join(',h')}`)
 
     const side = (group: number[]) => () => lab.live().filter(h => group.includes(h.index))
-    const probers = { majority: new ReadProber({ lab, files, readers: side(majority) }, { rng }), minority: new ReadProber({ lab, files, readers: side(minority) }, { rng }) }
+    const probers = { majority: new ReadProber({ lab, files, readers: side(majority) }, { rng: random('majority readers') }), minority: new ReadProber({ lab, files, readers: side(minority) }, { rng: random('minority readers') }) }
     probers.majority.start()
     probers.minority.start()
     const split = Date.now()

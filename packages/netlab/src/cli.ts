@@ -93,7 +93,8 @@ async function runScenario (scenario: Scenario, opts: any, io: LabCliIo): Promis
   try {
     say(`${scenario.name}: ${opts.hosts} hosts, seed ${seed}`)
     await lab.start()
-    const verdict = await scenario.run(lab, { options, rng: seededRandom(seed), say })
+    const random = (stream: string): () => number => seededRandom(seed ^ hash(stream))
+    const verdict = await scenario.run(lab, { options, rng: seededRandom(seed), random, say })
     printVerdict(scenario, verdict, seed, quiet, io)
     if (opts.keep === true) await keep(lab, io)
     return verdict.pass ? 0 : 1
@@ -150,6 +151,13 @@ async function loadScenarios (): Promise<Scenario[]> {
   const scenarios: Scenario[] = []
   for (const name of names) scenarios.push((await import(new URL(name, SCENARIOS).href)).default)
   return scenarios
+}
+
+/** A 32-bit FNV-1a hash, to derive one seed per random stream. */
+function hash (text: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193)
+  return h >>> 0
 }
 
 /** Line prefix: seconds since the CLI started, so runs can be compared line by line. */

@@ -58,8 +58,11 @@ export interface FileAvailability {
 }
 
 /**
- * Keeps reading the files, one at a time, round robin, each from a random host among `readers()`, and records how
- * long each file was unreadable: from the start of a failed read to the start of the next good read of that file.
+ * Keeps reading the files, one at a time, each from a random host among `readers()`, and records how long each file
+ * was unreadable: from the start of a failed read to the start of the next good read of that file. Files are read
+ * round robin, except that a file that failed is read again (by another random reader) until it succeeds, so an
+ * outage is timed to within one read. A failed read whose reader stopped being a reader meanwhile (it was cut off
+ * or killed during the read) says nothing about the file and is not counted.
  */
 export class ReadProber {
   readonly #lab: Lab
@@ -84,10 +87,12 @@ export class ReadProber {
     this.#abort = new AbortController()
     const signal = this.#abort.signal
     this.#loop = (async () => {
-      for (let i = 0; !signal.aborted; i++) {
+      let i = 0
+      while (!signal.aborted) {
         const file = this.#files[i % this.#files.length]
         const readers = this.#readers()
-        if (readers.length > 0) await this.#probe(file, readers[Math.floor(this.#rng() * readers.length)])
+        const ok = readers.length === 0 || await this.#probe(file, readers[Math.floor(this.#rng() * readers.length)])
+        if (ok) i++
         await sleep(this.#pause, signal).catch(() => {})
       }
     })()
@@ -106,18 +111,21 @@ export class ReadProber {
     return [...this.#stats.values()].map(({ downSince: _, ...s }) => s)
   }
 
-  async #probe (file: StoredFile, host: LabHost): Promise<void> {
+  /** Reads a file once; resolves false when the read failed and counted. */
+  async #probe (file: StoredFile, host: LabHost): Promise<boolean> {
     const started = Date.now()
     const error = await readFile(this.#lab, host, file)
     const s = this.#stats.get(file.name)!
+    if (error != null && !this.#readers().includes(host)) return true
     s.reads++
     if (error == null) {
       if (s.downSince != null) this.#close(s, started)
-      return
+      return true
     }
     s.failed++
     s.lastError = error
     s.downSince ??= started
+    return false
   }
 
   #close (s: FileAvailability & { downSince?: number }, at: number): void {
@@ -255,6 +263,8 @@ export class HealMonitor {
   /** Fewest live copies of any block over every poll. */
   lowest = Infinity
   readonly faults: TimedFault[] = []
+  /** How long each poll took: the resolution of the heal times. */
+  readonly pollMs: number[] = []
   readonly #lab: Lab
   readonly #files: StoredFile[]
   readonly #observer: () => LabHost
@@ -283,6 +293,7 @@ export class HealMonitor {
         this.whole = states.every(s => s != null && s.min >= this.#replicas)
         for (const s of states) if (s != null) this.lowest = Math.min(this.lowest, s.min)
         this.#polls++
+        this.pollMs.push(Date.now() - started)
         if (this.whole) {
           for (const f of this.faults) if (f.healMs == null && f.at < started) f.healMs = Date.now() - f.at
         }

@@ -136,6 +136,8 @@ export class Lab {
     await writeRecord(ownRecord(this.id))
     this.#onExit = () => { removeLabSync(this.id) }
     process.once('exit', this.#onExit)
+    started.add(this.id)
+    trapSignals()
     await mkdir(join(this.dir, 'hosts'), { recursive: true })
     await mkdir(join(this.dir, 'files'), { recursive: true })
     await this.network.create()
@@ -353,6 +355,7 @@ export class Lab {
       await Promise.all(this.hosts.map(async h => h.kill().catch(() => {})))
       await this.network.destroy()
       if (this.#onExit != null) process.removeListener('exit', this.#onExit)
+      started.delete(this.id)
       this.#say(`lab ${this.id} removed`)
     })()
     return this.#destroyed
@@ -392,6 +395,27 @@ export class Lab {
 
   #say (line: string): void {
     this.#init.log?.(line)
+  }
+}
+
+/** Labs this process started and has not destroyed yet, for the signal trap. */
+const started = new Set<string>()
+let trapped = false
+
+/**
+ * On Ctrl-C, SIGTERM or SIGHUP, removes this process's labs before the signal ends it, as `exit` handlers never run
+ * then. Only for signals the program does not handle itself: a program that does (the CLI) calls destroy() there.
+ */
+function trapSignals (): void {
+  if (trapped) return
+  trapped = true
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    if (process.listenerCount(signal) > 0) continue
+    process.once(signal, () => {
+      for (const id of started) removeLabSync(id)
+      // the default action of the signal, now that nothing listens
+      process.kill(process.pid, signal)
+    })
   }
 }
 

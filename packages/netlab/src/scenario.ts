@@ -16,8 +16,13 @@ export interface ScenarioOption {
 export interface ScenarioContext {
   /** Every option of the scenario by name, plus `hosts` and `seed`. */
   options: Record<string, any>
-  /** A seeded random source: the same --seed replays the same schedule. */
+  /** The seeded random source of the schedule: the same --seed replays the same faults on the same hosts. */
   rng: () => number
+  /**
+   * Another seeded source, independent of `rng`, for choices that depend on timing (which host reads next, say):
+   * drawing those from `rng` would make the schedule depend on how fast the machine is.
+   */
+  random(stream: string): () => number
   /** Prints a progress line (the CLI timestamps it). */
   say(line: string): void
 }
