@@ -78,8 +78,10 @@ export async function runConsole (lab: Lab, io: { input: NodeJS.ReadableStream, 
     out.write(table(['COMMAND', 'WHAT IT DOES'], [...Object.entries(COMMANDS).map(([name, c]) => [`${name} ${c.args}`.trim(), c.help]), ['quit', 'remove the lab and exit']]) + '\n')
   }
   out.write(`lab ${lab.id} is up with ${lab.hosts.length} hosts; type help for the commands\n`)
-  const rl = createInterface({ input: io.input, output: out, prompt: 'lab> ', terminal: false })
-  rl.prompt()
+  // the prompt is written by hand: with piped input, readline closes while buffered lines still wait their turn
+  const prompt = (): void => { out.write('lab> ') }
+  const rl = createInterface({ input: io.input, terminal: false })
+  prompt()
   for await (const line of rl) {
     const [name, ...args] = line.trim().split(/\s+/).filter(Boolean)
     if (name === 'quit' || name === 'exit') break
@@ -96,7 +98,7 @@ export async function runConsole (lab: Lab, io: { input: NodeJS.ReadableStream, 
     } catch (err: any) {
       out.write(`error: ${err.message}\n`)
     }
-    rl.prompt()
+    prompt()
   }
   rl.close()
 }

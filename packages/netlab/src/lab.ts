@@ -351,6 +351,8 @@ export class Lab {
   /** Removes everything the lab created: processes, namespaces, folder, record. Safe to call twice. */
   async destroy (): Promise<void> {
     this.#destroyed ??= (async () => {
+      // no record written means nothing was created: a start that failed its checks leaves nothing to remove
+      if (this.#onExit == null) return
       for (const h of this.hosts) h.stopAgent()
       await Promise.all(this.hosts.map(async h => h.kill().catch(() => {})))
       await this.network.destroy()
