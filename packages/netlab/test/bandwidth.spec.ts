@@ -1,0 +1,60 @@
+import { expect } from 'chai'
+import { execFileSync } from 'node:child_process'
+import { checkSupport, createLab, MiB, sha256File } from '../src/index.ts'
+import type { Lab } from '../src/index.ts'
+
+const LIMIT = 10e6 // bits per second
+const SIZE = 5 * MiB
+
+describe('netlab: a host behind a 10 Mbit/s link', function () {
+  this.timeout(120_000)
+  let lab: Lab | undefined
+  let file: { path: string, sha256: string }
+  let link: string
+
+  before(async function () {
+    const support = await checkSupport()
+    if (!support.ok) {
+      console.log(`      skipping the lab tests: ${support.reason}`)
+      this.skip()
+    }
+    // host 3 offers no space, so it holds no chunk and every byte of its get crosses its link
+    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0'] } })
+    await lab.start()
+    file = await lab.randomFile('five.bin', SIZE)
+    link = (await lab.put(1, file.path, { replicas: 2 })).link
+    expect((await lab.chunksOn(3)).size).to.equal(0)
+  })
+
+  after(async () => {
+    await lab?.destroy()
+  })
+
+  it('keeps every host on the lab subnet with no route out, and the machine\'s own interfaces untouched', async () => {
+    const ip = (...args: string[]): any[] => JSON.parse(execFileSync('ip', ['-j', ...args], { encoding: 'utf8' }) || '[]')
+    const v4 = (ns?: string): string[] => ip(...(ns == null ? [] : ['-n', ns]), '-4', 'addr', 'show').flatMap(l => l.addr_info.map((a: any) => `${l.ifname} ${a.local}/${a.prefixlen}`))
+    for (const h of lab!.hosts) {
+      expect(v4(h.ns)).to.have.members(['lo 127.0.0.1/8', `eth0 ${h.address}/24`])
+      expect(ip('-n', h.ns, 'route', 'show').map(r => `${r.dst} ${r.dev}`)).to.deep.equal(['198.18.0.0/24 eth0'])
+    }
+    // the switch only forwards frames: no address to reach it by
+    expect(v4(lab!.network.switchNs)).to.deep.equal(['lo 127.0.0.1/8'])
+    expect(v4().filter(a => a.includes('198.18.'))).to.deep.equal([])
+    // peers announce only their lab address
+    for (const p of await lab!.peers(1)) expect(p.addrs.every(a => a.startsWith('/ip4/198.18.0.'))).to.equal(true)
+  })
+
+  it('gets a 5 MiB file through tbf at 50 to 110% of 10 Mbit/s', async () => {
+    await lab!.limit(3, { rate: LIMIT })
+    const got = await lab!.get(3, link)
+    expect(await sha256File(got.output)).to.equal(file.sha256)
+    expect(got.rate / LIMIT, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.within(0.5, 1.1)
+  })
+
+  it('gets the same file faster than the limit once the limit is gone (negative control)', async () => {
+    await lab!.unlimit(3)
+    const got = await lab!.get(3, link)
+    expect(await sha256File(got.output)).to.equal(file.sha256)
+    expect(got.rate / LIMIT, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.above(1.2)
+  })
+})
