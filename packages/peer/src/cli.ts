@@ -4,8 +4,9 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
 import { ApiClient } from './api-client.ts'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
-import { BadRequestError, LocalFileError } from './errors.ts'
-import { repoPath } from './repo.ts'
+import { dashboardUrl } from './dashboard-files.ts'
+import { BadRequestError, LocalFileError, PeerNotRunningError } from './errors.ts'
+import { Repo, repoPath } from './repo.ts'
 import { readSwarmKey, writeNewSwarmKey } from './swarm-key.ts'
 import { writeFileAtomic } from './write-file.ts'
 import type { RepairEvent } from '@ionnet/healer'
@@ -160,6 +161,15 @@ function buildProgram (io: CliIo): Command {
       ]]))
     })
 
+  withGlobals(program.command('dashboard'))
+    .description('print the address of the running peer\'s web dashboard (it carries the API token: keep it to yourself)')
+    .action(async (opts: GlobalOptions) => {
+      const info = await new Repo(repoPath(opts.repo)).readApi()
+      if (info == null) throw new PeerNotRunningError(`no peer is running for repo ${repoPath(opts.repo)}; start one with: ionnet peer start`)
+      const url = dashboardUrl(info.url, info.token)
+      io.stdout.write(opts.json === true ? JSON.stringify({ url }) + '\n' : `${url}\n`)
+    })
+
   withGlobals(program.command('id'))
     .description('show the peer ID and addresses of the running peer')
     .action(async (opts: GlobalOptions) => {
@@ -197,9 +207,10 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
   })
   const id = daemon.peer.identity()
   if (opts.json === true) {
-    io.stdout.write(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: daemon.apiUrl, repo: daemon.peer.repo.dir }) + '\n')
+    io.stdout.write(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: daemon.apiUrl, dashboard: daemon.dashboardUrl, repo: daemon.peer.repo.dir }) + '\n')
   } else {
-    io.stdout.write(`IonNet peer ${id.peerId}\nrepo ${daemon.peer.repo.dir}\nlistening on\n${id.addrs.map(a => `  ${a}`).join('\n')}\nAPI ${daemon.apiUrl}\n`)
+    io.stdout.write(`IonNet peer ${id.peerId}\nrepo ${daemon.peer.repo.dir}\nlistening on\n${id.addrs.map(a => `  ${a}`).join('\n')}\nAPI ${daemon.apiUrl}\n` +
+      `dashboard ${daemon.dashboardUrl}\n`)
   }
   await new Promise<void>((resolve) => {
     const stop = (): void => {
