@@ -103,8 +103,8 @@ export const DASHBOARD_REFRESH = 2 * second
 /** The dashboard follows this many of the peer's most recent files; older ones are listed by `ionnet ls`. */
 export const DASHBOARD_FILES = 16
 
-/** Blocks recounted per snapshot tick over all files, so a census of many files never starves heartbeats. */
-export const DASHBOARD_BLOCK_BUDGET = 2048
+/** Blocks recounted per second over all files: each costs a stat and a read on every peer asked, so watching many files never starves heartbeats. */
+export const DASHBOARD_BLOCK_BUDGET = 1024
 
 /** A strip shows at most this many blocks; a larger file is drawn from an even sample of its blocks. */
 export const STRIP_MAX_BLOCKS = 1024
