@@ -17,9 +17,7 @@ const HTTP_API_PATH = join(ROOT, 'packages/peer/src/http-api.ts')
  * Endpoints documented before this branch serves them, each with the reason. Such an endpoint's check is skipped
  * (pending) while the peer answers it with 404 ERR_NOT_FOUND, and runs as soon as the route exists.
  */
-const PENDING: Record<string, string> = {
-  'GET /api/v1/events': 'served by the dashboard branch; pending here until it is merged'
-}
+const PENDING: Record<string, string> = {}
 
 /** One documented request, as its curl example writes it, and the answer block that follows it. */
 interface Example {

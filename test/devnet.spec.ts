@@ -22,7 +22,7 @@ describe('ionnet devnet: the playground of the tour', function () {
   this.timeout(120_000)
   let devnet: ChildProcess
   let dir: string
-  let net: { dir: string, peers: Array<{ index: number, peerId: string, repo: string, api: string, pid: number }> }
+  let net: { dir: string, peers: Array<{ index: number, peerId: string, repo: string, api: string, dashboard: string, pid: number }> }
   const lines: string[] = []
 
   before(async () => {
@@ -42,6 +42,7 @@ describe('ionnet devnet: the playground of the tour', function () {
     expect(net.peers.map(p => p.index)).to.deep.equal([1, 2, 3])
     expect(new Set(net.peers.map(p => p.repo)).size).to.equal(3)
     for (const p of net.peers) expect(p.repo.startsWith(net.dir)).to.equal(true)
+    for (const p of net.peers) expect(p.dashboard).to.match(/^http:\/\/127\.0\.0\.1:\d+\/#token=\S+$/)
     await waitFor(async () => {
       const r = await ionnet(['peers', '--json'], { repo: net.peers[0].repo })
       return r.code === 0 && JSON.parse(r.stdout).peers.filter((p: any) => p.alive).length === 2

@@ -125,6 +125,8 @@ export interface RepairEventData {
   ms: number
   bytes: number
   reason: 'repair' | 'rebalance' | 'scrub'
+  /** When it finished, in ms since the epoch. */
+  at: number
 }
 
 /** `data` of a `snapshot` event, sent about once a second for the dashboard; its parts are the dashboard's to define. */

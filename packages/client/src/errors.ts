@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   ERR_FORBIDDEN: { status: 403, meaning: 'foreign Host or Origin, or ?path= / ?output= from another machine' },
   ERR_NOT_FOUND: { status: 404, meaning: 'no such endpoint' },
   ERR_KEY_MISSING: { status: 404, meaning: 'a bare CID on a peer that did not put the file: use the full link' },
+  ERR_BUSY: { status: 503, meaning: 'the peer is at its limit for this kind of request (open event streams); try again later' },
   ERR_CHUNK_UNAVAILABLE: { status: 503, meaning: 'no reachable peer has a chunk' },
   ERR_FILE_UNAVAILABLE: { status: 503, meaning: 'some chunks are held by no live peer; `missing` lists them' },
   ERR_STORE_FAILED: { status: 503, meaning: 'no peer, this one included, could store a block of a put; the reason follows' },

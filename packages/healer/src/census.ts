@@ -20,7 +20,7 @@ const DHT_TIMEOUT = 5000
  * plus, for chunks that look short of copies, the DHT's provider records; every candidate is asked directly, in
  * batches, because a provider record only says a peer once had the chunk.
  */
-export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, probe?: number, signal?: AbortSignal }): Promise<ChunkCensus[]> {
+export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, probe?: number, providers?: boolean, signal?: AbortSignal }): Promise<ChunkCensus[]> {
   const self = components.peerId
   const live = components.livePeers()
   const results = chunks.map(c => ({ cid: c.cid, holders: new Map<string, PeerId>(), replicas: c.replicas, asked: new Set<string>() }))
@@ -53,6 +53,7 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
     for (const p of components.rank(r.cid, live).slice(0, wanted)) addToPlan(plan, p.id, r)
   }
   await ask(plan)
+  if (init.providers === false) return done(results)
 
   // chunks that still look short: the copies may sit on peers placement did not name (the network changed)
   const short = results.filter(r => r.holders.size < Math.max(r.replicas, init.probe ?? 1))
@@ -72,6 +73,10 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
     }))
   }
   await ask(dhtPlan)
+  return done(results)
+}
+
+function done (results: Array<{ cid: CID, holders: Map<string, PeerId>, replicas: number }>): ChunkCensus[] {
   return results.map(r => ({ cid: r.cid, holders: [...r.holders.values()], replicas: r.replicas }))
 }
 

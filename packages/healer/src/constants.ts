@@ -9,6 +9,9 @@ export const CHECK_INTERVAL = 30 * second
 /** Wait this long after a peer dies or joins before checking, so one burst of changes costs one pass. */
 export const SETTLE_DELAY = 200
 
+/** A chunk that needed work while scrub was verifying it is looked at again this soon, not at the next full pass. */
+export const BUSY_RETRY = second
+
 /** Repairs in flight at once: enough to heal quickly, few enough that puts and gets keep their share. */
 export const REPAIR_CONCURRENCY = 4
 

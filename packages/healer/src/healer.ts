@@ -1,4 +1,4 @@
-import { CHECK_INTERVAL, EXTRA_CANDIDATES, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_RATE, SETTLE_DELAY, SURPLUS_MARGIN } from './constants.ts'
+import { BUSY_RETRY, CHECK_INTERVAL, EXTRA_CANDIDATES, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_RATE, SETTLE_DELAY, SURPLUS_MARGIN } from './constants.ts'
 import { census } from './census.ts'
 import { NoHealthyCopyError } from './errors.ts'
 import { TokenBucket } from './token-bucket.ts'
@@ -94,10 +94,12 @@ export class Healer extends EventTarget {
 
   /**
    * Live holders of each chunk; used by `health` as well as by the passes. A replica count of 0 means unknown:
-   * then `probe` copies are looked for, and holders' own records tell the count.
+   * then `probe` copies are looked for, and holders' own records tell the count. `providers: false` asks only the
+   * peers placement names and skips the DHT lookups for chunks that look short: cheap enough to repeat every few
+   * seconds, at the cost of missing copies that sit away from placement (the passes move them there).
    */
-  async census (chunks: Array<{ cid: CID, replicas: number }>, options: { signal?: AbortSignal, probe?: number } = {}): Promise<ChunkCensus[]> {
-    return census(this.#c, chunks, { margin: this.#margin, extra: EXTRA_CANDIDATES, probe: options.probe, signal: options.signal ?? this.#abort.signal })
+  async census (chunks: Array<{ cid: CID, replicas: number }>, options: { signal?: AbortSignal, probe?: number, providers?: boolean } = {}): Promise<ChunkCensus[]> {
+    return census(this.#c, chunks, { margin: this.#margin, extra: EXTRA_CANDIDATES, probe: options.probe, providers: options.providers, signal: options.signal ?? this.#abort.signal })
   }
 
   async #checkAll (): Promise<void> {
@@ -108,19 +110,22 @@ export class Healer extends EventTarget {
     const counted = await this.census(chunks)
     this.stats.passes++
     const jobs: Array<() => Promise<void>> = []
+    let busy = false
     for (const chunk of counted) {
       const job = this.#plan(chunk, sizes.get(chunk.cid.toString()) ?? 0)
-      if (job != null) jobs.push(job)
+      if (job == null) continue
+      // scrub is verifying this chunk right now: skipping it silently left it short until the next full pass
+      if (this.#inFlight.has(chunk.cid.toString())) busy = true
+      else jobs.push(job)
     }
     await this.#run(jobs)
+    if (busy) this.schedule(BUSY_RETRY)
   }
 
   /** Decides what this peer must do for one chunk, if anything. */
   #plan (chunk: ChunkCensus, size: number): (() => Promise<void>) | undefined {
     const self = this.#c.peerId
     const { cid, holders, replicas } = chunk
-    const key = cid.toString()
-    if (this.#inFlight.has(key)) return
     const ranked = this.#c.rank(cid, holders.map(id => ({ id })))
     const leader = ranked[0]?.id
     const holderKeys = new Set(holders.map(h => h.toString()))

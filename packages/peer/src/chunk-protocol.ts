@@ -15,8 +15,8 @@ export interface ChunkProtocolComponents {
   log: Logger
   /** Called after a chunk sent by another peer was stored, so it can be announced. */
   onStored(cid: CID, from: PeerId): void
-  /** Called whenever chunk bytes move, so background work can yield to transfers. */
-  onTransfer?(): void
+  /** Called whenever chunk bytes move, so background work can yield to transfers (and meters can count them). */
+  onTransfer?(direction: 'in' | 'out', bytes: number): void
 }
 
 export interface ChunkProtocolInit {
@@ -31,6 +31,10 @@ export interface ChunkProtocolStats {
   received: number
   receivedBytes: number
   rejected: number
+  /** Chunk bytes that arrived, whichever side asked: fetched, and stored on us by others. */
+  bytesIn: number
+  /** Chunk bytes that left, whichever side asked: served to others, and stored by us on others. */
+  bytesOut: number
 }
 
 /**
@@ -38,7 +42,7 @@ export interface ChunkProtocolStats {
  * carries many in parallel over one connection.
  */
 export class ChunkProtocol {
-  readonly stats: ChunkProtocolStats = { served: 0, servedBytes: 0, received: 0, receivedBytes: 0, rejected: 0 }
+  readonly stats: ChunkProtocolStats = { served: 0, servedBytes: 0, received: 0, receivedBytes: 0, rejected: 0, bytesIn: 0, bytesOut: 0 }
   readonly #components: ChunkProtocolComponents
   readonly #maxChunkSize: number
   readonly #timeout: number
@@ -68,7 +72,7 @@ export class ChunkProtocol {
       const bytes = (await lp.read({ signal })).subarray()
       if (bytes.length !== res.size) throw new ProtocolError(`peer sent ${bytes.length} bytes, announced ${res.size}`)
       if (!cidForChunk(bytes).equals(cid)) throw new ProtocolError(`peer sent bytes that do not match ${String(cid)}`)
-      this.#components.onTransfer?.()
+      this.#moved('in', bytes.length)
       return bytes
     })
   }
@@ -81,7 +85,7 @@ export class ChunkProtocol {
       if (offer.have === true) return 'had'
       await lp.write(bytes, { signal })
       await readResponse(lp, signal)
-      this.#components.onTransfer?.()
+      this.#moved('out', bytes.length)
       return 'stored'
     })
   }
@@ -94,6 +98,12 @@ export class ChunkProtocol {
       if (res.has?.length !== cids.length) throw new ProtocolError('has response does not match the request')
       return { has: res.has, replicas: res.replicas?.length === cids.length ? res.replicas : cids.map(() => 0) }
     })
+  }
+
+  #moved (direction: 'in' | 'out', bytes: number): void {
+    if (direction === 'in') this.stats.bytesIn += bytes
+    else this.stats.bytesOut += bytes
+    this.#components.onTransfer?.(direction, bytes)
   }
 
   async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -136,7 +146,7 @@ export class ChunkProtocol {
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length
-        this.#components.onTransfer?.()
+        this.#moved('out', bytes.length)
       } else if (req.op === 'has') {
         const replicas = await Promise.all(req.cids.map(async cid => await store.replicas(cid) ?? 0))
         await lp.write(encodeResponse({ ok: true, has: replicas.map(r => r > 0), replicas }), { signal })
@@ -171,7 +181,7 @@ export class ChunkProtocol {
     await store.putStream(req.cid, pieces(data), { replicas: req.replicas, signal })
     this.stats.received++
     this.stats.receivedBytes += data.byteLength
-    this.#components.onTransfer?.()
+    this.#moved('in', data.byteLength)
     await lp.write(encodeResponse({ ok: true }), { signal })
     this.#components.onStored(req.cid, from)
   }

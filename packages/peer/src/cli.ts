@@ -1,9 +1,10 @@
 import { createReadStream, readFileSync } from 'node:fs'
 import { mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { IonNetClient } from '@ionnet/client'
+import { IonNetClient, readApiInfo } from '@ionnet/client'
 import { Command, InvalidArgumentError } from 'commander'
 import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
+import { dashboardUrl } from './dashboard-files.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { formatBytes, progress } from './progress.ts'
 import { repoPath } from './repo.ts'
@@ -187,6 +188,15 @@ function buildProgram (io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  ionnet devnet 5                              # then, in another terminal:\n  ionnet put photo.jpg --repo <repo of peer 1>\n  ionnet get <link> -o copy.jpg --repo <repo of peer 5>')
     .action(async (n: number, opts) => { await runDevnet(n, opts, io) })
 
+  withGlobals(program.command('dashboard'))
+    .description('print the address of the running peer\'s web dashboard (it carries the API token: keep it to yourself)')
+    .action(async (opts: GlobalOptions) => {
+      // the same check every other command makes: a missing api.json means no peer runs there
+      const info = await readApiInfo(repoPath(opts.repo))
+      const url = dashboardUrl(info.url, info.token)
+      io.stdout.write(opts.json === true ? JSON.stringify({ url }) + '\n' : `${url}\n`)
+    })
+
   withGlobals(program.command('id'))
     .description('show the peer ID and addresses of the running peer')
     .addHelpText('after', '\nExample:\n  ionnet id                     # give another peer one of these addresses for --bootstrap')
@@ -226,9 +236,10 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
   })
   const id = daemon.peer.identity()
   if (opts.json === true) {
-    io.stdout.write(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: daemon.apiUrl, repo: daemon.peer.repo.dir }) + '\n')
+    io.stdout.write(JSON.stringify({ peerId: id.peerId, addrs: id.addrs, api: daemon.apiUrl, dashboard: daemon.dashboardUrl, repo: daemon.peer.repo.dir }) + '\n')
   } else {
-    io.stdout.write(`IonNet peer ${id.peerId}\nrepo ${daemon.peer.repo.dir}\nlistening on\n${id.addrs.map(a => `  ${a}`).join('\n')}\nAPI ${daemon.apiUrl}\n`)
+    io.stdout.write(`IonNet peer ${id.peerId}\nrepo ${daemon.peer.repo.dir}\nlistening on\n${id.addrs.map(a => `  ${a}`).join('\n')}\nAPI ${daemon.apiUrl}\n` +
+      `dashboard ${daemon.dashboardUrl}\n`)
   }
   await signalled
   await stopQuietly(daemon.stop, io)
@@ -274,7 +285,8 @@ async function runDevnet (n: number, opts: { dir?: string, heartbeat: number, js
   if (json) {
     io.stdout.write(JSON.stringify({ dir: net.dir, peers: net.peers }) + '\n')
   } else {
-    io.stdout.write(table(['#', 'PEER', 'PID', 'API', 'REPO'], net.peers.map(p => [String(p.index), p.peerId, String(p.pid), p.api, p.repo])))
+    io.stdout.write(table(['#', 'PEER', 'PID', 'REPO'], net.peers.map(p => [String(p.index), p.peerId, String(p.pid), p.repo])))
+    io.stdout.write(`\nDashboard (each peer serves one; the address carries its token):\n  ${net.peers[0].dashboard}\n`)
     const last = net.peers.at(-1)!
     io.stdout.write(`\n${n} peers running. Try, in another terminal:\n  ionnet put <file> --repo ${net.peers[0].repo}\n  ionnet get <link> -o <file> --repo ${last.repo}\n  kill ${last.pid}    # and watch the others repair\nCtrl-C stops them all${opts.dir == null ? ' and removes their repos' : ''}.\n\n`)
   }

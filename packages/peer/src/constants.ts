@@ -113,3 +113,45 @@ export const PEER_NODE_FLAGS = ['--max-semi-space-size=2']
 
 /** Tries at storing a block on one peer before the next candidate is asked (a refusal is never retried). */
 export const STORE_ATTEMPTS = 2
+
+/** The dashboard pushes a snapshot this often: live enough to watch a repair, cheap to serialise. */
+export const SNAPSHOT_INTERVAL = second
+
+/** Each watched file's live copies are recounted this often (one `has` request per candidate peer). */
+export const DASHBOARD_REFRESH = 2 * second
+
+/** The dashboard follows this many of the peer's most recent files; older ones are listed by `ionnet ls`. */
+export const DASHBOARD_FILES = 16
+
+/** Blocks recounted per second over all files: each costs a stat and a read on every peer asked, so watching many files never starves heartbeats. */
+export const DASHBOARD_BLOCK_BUDGET = 1024
+
+/** A strip shows at most this many blocks; a larger file is drawn from an even sample of its blocks. */
+export const STRIP_MAX_BLOCKS = 1024
+
+/** A census or manifest fetch for the dashboard gives up after this long and tries again later. */
+export const DASHBOARD_CENSUS_TIMEOUT = 5 * second
+
+/** Repairs kept for the dashboard's list, newest first. */
+export const RECENT_REPAIRS = 50
+
+/** Transfer rates are averaged over this window: smooth enough to read, recent enough to follow a transfer. */
+export const RATE_WINDOW = 5 * second
+
+/** An SSE comment this often keeps proxies and idle timeouts from closing a quiet stream. */
+export const SSE_KEEPALIVE = 15 * second
+
+/** Browsers reconnect this long after a dropped event stream (the SSE `retry:` field). */
+export const SSE_RETRY = 2 * second
+
+/** Event streams open at once; a dashboard uses one per tab. */
+export const MAX_EVENT_CLIENTS = 16
+
+/** An event stream whose client reads slower than this much backlog is closed (it reconnects). */
+export const MAX_EVENT_BACKLOG = 4 * MiB
+
+/** A dashboard session cookie lasts this long; the page gets a new one from its token when it lapses. */
+export const SESSION_TTL = 12 * hour
+
+/** Sessions kept at once; the oldest goes first. A browser tab holds one. */
+export const MAX_SESSIONS = 64

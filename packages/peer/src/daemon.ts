@@ -1,4 +1,5 @@
 import { DEFAULT_API } from './constants.ts'
+import { dashboardUrl } from './dashboard-files.ts'
 import { HttpApi } from './http-api.ts'
 import { MemoryGovernor } from './memory-governor.ts'
 import { createPeer } from './peer.ts'
@@ -9,6 +10,8 @@ export interface Daemon {
   peer: IonNetPeer
   /** Base URL of the HTTP API. */
   apiUrl: string
+  /** The dashboard's address with the API token in its fragment: open it in a browser on this machine. */
+  dashboardUrl: string
   stop(): Promise<void>
 }
 
@@ -23,8 +26,9 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   const governor = new MemoryGovernor()
   governor.start()
   let api: HttpApi | undefined
+  let token: string
   try {
-    const token = await peer.repo.token()
+    token = await peer.repo.token()
     api = new HttpApi({ peer, token }, { address: init.api ?? DEFAULT_API })
     await api.start()
     await peer.repo.writeApi({ url: api.url, token, pid: process.pid })
@@ -39,6 +43,7 @@ export async function startDaemon (init: DaemonInit): Promise<Daemon> {
   return {
     peer,
     apiUrl: started.url,
+    dashboardUrl: dashboardUrl(started.url, token),
     stop: async () => {
       stopping ??= (async () => {
         governor.stop()

@@ -33,8 +33,10 @@ export interface DevnetPeer {
   peerId: string
   repo: string
   addrs: string[]
-  /** Base URL of the peer's HTTP API (the dashboard is served there). */
+  /** Base URL of the peer's HTTP API. */
   api: string
+  /** The peer's web dashboard, token included: open it in a browser. */
+  dashboard: string
   pid: number
 }
 
@@ -85,7 +87,7 @@ export async function startDevnet (init: DevnetInit = {}): Promise<Devnet> {
     lines.on('line', (line) => { init.onLine?.(index, line) })
     child.stderr!.on('data', (d: Buffer) => { for (const line of d.toString().trimEnd().split('\n')) init.onLine?.(index, line) })
     child.once('exit', (code) => { if (!stopping) init.onExit?.(index, code) })
-    return { index, peerId: info.peerId, repo: info.repo, addrs: info.addrs, api: info.api, pid: child.pid! }
+    return { index, peerId: info.peerId, repo: info.repo, addrs: info.addrs, api: info.api, dashboard: info.dashboard, pid: child.pid! }
   }
   const stop = async (): Promise<void> => {
     stopping = true

@@ -90,3 +90,10 @@ export class StoreFailedError extends IonNetError {
   name = 'StoreFailedError'
   code = 'ERR_STORE_FAILED'
 }
+
+/** The API already serves as many event streams as it allows; try again when one closes. */
+export class BusyError extends IonNetError {
+  static name = 'BusyError'
+  name = 'BusyError'
+  code = 'ERR_BUSY'
+}
