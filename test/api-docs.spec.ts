@@ -13,12 +13,6 @@ const ROOT = new URL('../', import.meta.url).pathname
 const DOC_PATH = join(ROOT, 'docs/API.md')
 const HTTP_API_PATH = join(ROOT, 'packages/peer/src/http-api.ts')
 
-/**
- * Endpoints documented before this branch serves them, each with the reason. Such an endpoint's check is skipped
- * (pending) while the peer answers it with 404 ERR_NOT_FOUND, and runs as soon as the route exists.
- */
-const PENDING: Record<string, string> = {}
-
 /** One documented request, as its curl example writes it, and the answer block that follows it. */
 interface Example {
   curl: string
@@ -229,23 +223,18 @@ describe('docs/API.md describes the API a real peer serves', function () {
     const documented = new Set(doc.endpoints.map(e => e.route))
     expect(routed.size, 'routes found in http-api.ts').to.be.greaterThan(0)
     for (const route of routed) expect(documented, `${route} is served but not documented`).to.include(route)
-    for (const route of documented) {
-      if (PENDING[route] != null) continue
-      expect(routed, `${route} is documented but not routed`).to.include(route)
-    }
+    for (const route of documented) expect(routed, `${route} is documented but not routed`).to.include(route)
     for (const e of doc.endpoints) expect(e.examples.length, `${e.route} has no curl example`).to.be.greaterThan(0)
   })
 
   for (const endpoint of doc.endpoints) {
-    const pending = PENDING[endpoint.route]
-    it(`${endpoint.route} answers its examples as documented${pending != null ? ` (${pending})` : ''}`, async function () {
+    it(`${endpoint.route} answers its examples as documented`, async function () {
       for (const example of endpoint.examples) {
         const req = await curlRequest(example.curl, vars, dir)
         expect(req.method, example.curl).to.equal(endpoint.method)
         expect(req.url.pathname, example.curl).to.equal(endpoint.path)
         expect(req.headers.authorization, `${example.curl} sends the token`).to.equal(`Bearer ${vars.TOKEN}`)
         const answer = await send(req)
-        if (pending != null && answer.status === 404 && JSON.parse(answer.body.toString()).error.code === 'ERR_NOT_FOUND') this.skip()
         expect(answer.status, `${example.curl}: ${answer.body.toString().slice(0, 300)}`).to.equal(200)
         if (example.answer.lang === 'json') {
           expect(answer.headers['content-type']).to.equal('application/json')
