@@ -14,6 +14,7 @@ export interface ChunkCensus {
 const HAS_BATCH = 256
 const DHT_CONCURRENCY = 8
 const DHT_TIMEOUT = 5000
+const HAS_ATTEMPTS = 2
 
 /**
  * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong)
@@ -35,7 +36,7 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
     await Promise.all([...plan.values()].map(async ({ peer, items }) => {
       for (let i = 0; i < items.length; i += HAS_BATCH) {
         const batch = items.slice(i, i + HAS_BATCH)
-        const answer = await components.has(peer, batch.map(b => b.cid), { signal: init.signal }).catch(() => undefined)
+        const answer = await askHas(components, peer, batch.map(b => b.cid), init.signal)
         batch.forEach((item, j) => {
           if (answer?.has[j] === true) {
             item.holders.set(peer.toString(), peer)
@@ -74,6 +75,22 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
   }
   await ask(dhtPlan)
   return done(results)
+}
+
+/**
+ * One `has` question, asked twice before its peer counts as holding nothing: a stream dropped by a busy peer would
+ * otherwise make a held chunk look short, and the healer copy it for nothing.
+ */
+async function askHas (components: HealerComponents, peer: PeerId, cids: CID[], signal?: AbortSignal): Promise<{ has: boolean[], replicas: number[] } | undefined> {
+  for (let attempt = 1; attempt <= HAS_ATTEMPTS; attempt++) {
+    try {
+      return await components.has(peer, cids, { signal })
+    } catch (err: any) {
+      if (signal?.aborted === true) return undefined
+      components.log('asking %p which of %d chunks it holds failed (attempt %d): %s', peer, cids.length, attempt, err.message)
+    }
+  }
+  return undefined
 }
 
 function done (results: Array<{ cid: CID, holders: Map<string, PeerId>, replicas: number }>): ChunkCensus[] {
