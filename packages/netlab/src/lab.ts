@@ -12,6 +12,7 @@ import { checkSupport } from './support.ts'
 import { waitFor } from './wait.ts'
 import type { PeerEvent } from './host.ts'
 import type { LinkRates, PortState } from './network.ts'
+import type { HealthReport, PeerSummary, PutResult } from '@ionnet/client'
 
 /** A host by number (from 1) or the host itself. */
 export type HostRef = number | LabHost
@@ -45,44 +46,14 @@ export interface GetResult {
   rate: number
 }
 
-/** `ionnet health --json`: live copies of every block of a file. */
-export interface Health {
-  cid: string
-  name: string
-  size: number
-  blocks: number
-  replicas: number
-  min: number
-  median: number
-  max: number
-  underReplicated: number
-  missing: number
-  copies: number[]
-}
+/** `ionnet health --json`: live copies of every block of a file (the API's own type). */
+export type Health = HealthReport
 
 /** A row of `ionnet peers --json`. */
-export interface PeerRow {
-  peerId: string
-  alive: boolean
-  connected: boolean
-  lastSeenMs: number
-  addrs: string[]
-  chunks: number
-  bytes: number
-  free: number | null
-}
+export type PeerRow = PeerSummary
 
 /** What `ionnet put --json` answers. */
-export interface PutAnswer {
-  link: string
-  cid: string
-  name: string
-  size: number
-  chunks: number
-  replicas: number
-  minCopies: number
-  warning?: string
-}
+export type PutAnswer = PutResult
 
 /**
  * A network of real hosts on one machine: N network namespaces on a private subnet joined by a virtual switch,
