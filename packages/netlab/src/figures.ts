@@ -116,7 +116,9 @@ export class ReadProber {
     const started = Date.now()
     const error = await readFile(this.#lab, host, file)
     const s = this.#stats.get(file.name)!
-    if (error != null && !this.#readers().includes(host)) return true
+    // a reader that left (or whose own peer refused the API call, killed a moment before the lab marked it) says
+    // nothing about the file: only the hosts still up count
+    if (error != null && (!this.#readers().includes(host) || /ECONNREFUSED/.test(error))) return true
     s.reads++
     if (error == null) {
       if (s.downSince != null) this.#close(s, started)
