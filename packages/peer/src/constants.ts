@@ -155,3 +155,6 @@ export const SESSION_TTL = 12 * hour
 
 /** Sessions kept at once; the oldest goes first. A browser tab holds one. */
 export const MAX_SESSIONS = 64
+
+/** Addresses of this machine as gossipsub sees its peers: exempt from its same-IP penalty (see node.ts). */
+export const LOOPBACK_IPS = ['127.0.0.1', '::1']

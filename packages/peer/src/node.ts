@@ -10,7 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
-import { DHT_PROTOCOL, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD } from './constants.ts'
+import { DHT_PROTOCOL, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD } from './constants.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p } from '@libp2p/interface'
@@ -73,6 +73,10 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
       }),
       pubsub: gossipsub({
         allowPublishToZeroTopicPeers: true,
+        // gossipsub scores a peer down once more than 10 peers share its IP address; at 20 peers on one machine
+        // every heartbeat was ignored and nobody looked alive. Loopback cannot hold a remote attacker's sybils, and
+        // devnets, tests and benchmarks run many peers there.
+        scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_IPS) },
         maxInboundDataLength: MAX_CHUNK_SIZE + MAX_HEADER_SIZE
       })
     }
