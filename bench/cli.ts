@@ -50,9 +50,12 @@ async function collect (stream: Readable): Promise<string> {
 export async function waitForAlive (observers: TestPeer[], all: TestPeer[], timeout = 120_000): Promise<void> {
   const deadline = Date.now() + timeout
   for (const p of observers) {
+    let seen = 0
     await waitFor(async () => {
       const alive = new Set((await runCliJson(['peers'], p.repo)).json.peers.filter((s: any) => s.alive).map((s: any) => s.peerId))
-      return all.every(o => o === p || alive.has(o.peerId))
+      seen = all.filter(o => o !== p && alive.has(o.peerId)).length
+      return seen === all.length - 1
     }, { timeout: Math.max(0, deadline - Date.now()), interval: 500, message: `peer ${p.peerId} to see ${all.length - 1} others alive` })
+      .catch((err: Error) => { throw new Error(`${err.message} (it saw ${seen})`) })
   }
 }
