@@ -15,6 +15,7 @@ const HAS_BATCH = 256
 const DHT_CONCURRENCY = 8
 const DHT_TIMEOUT = 5000
 const HAS_ATTEMPTS = 2
+const TIMED_OUT = new Set(['TimeoutError', 'AbortError'])
 
 /**
  * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong)
@@ -79,7 +80,7 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
 
 /**
  * One `has` question, asked twice before its peer counts as holding nothing: a stream dropped by a busy peer would
- * otherwise make a held chunk look short, and the healer copy it for nothing.
+ * otherwise make a held chunk look short, and the healer copy it for nothing. A timeout is not asked again.
  */
 async function askHas (components: HealerComponents, peer: PeerId, cids: CID[], signal?: AbortSignal): Promise<{ has: boolean[], replicas: number[] } | undefined> {
   for (let attempt = 1; attempt <= HAS_ATTEMPTS; attempt++) {
@@ -88,6 +89,8 @@ async function askHas (components: HealerComponents, peer: PeerId, cids: CID[], 
     } catch (err: any) {
       if (signal?.aborted === true) return undefined
       components.log('asking %p which of %d chunks it holds failed (attempt %d): %s', peer, cids.length, attempt, err.message)
+      // a peer that let the question time out is unreachable, not glitchy: asking again would only double the wait
+      if (TIMED_OUT.has(err.name)) return undefined
     }
   }
   return undefined

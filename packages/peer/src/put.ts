@@ -105,7 +105,8 @@ export async function replicate (block: Block, replicas: number, components: Put
         log('storing %s on %p failed (attempt %d): %s', block.cid, id, attempt, err.message)
         // a refusal is an answer; a stream dropped by a busy peer deserves another try, since with as many live
         // peers as replicas there is nobody else to ask and the block would be put with a copy short
-        if (err.remoteCode == null && !id.equals(self) && attempt < STORE_ATTEMPTS) continue
+        // (a timeout is not retried: the peer is unreachable, and waiting twice would stall the put)
+        if (err.remoteCode == null && !id.equals(self) && !TIMED_OUT.has(err.name) && attempt < STORE_ATTEMPTS) continue
         errors.push(id.equals(self) ? `this peer: ${err.message}` : `${id.toString()}: ${err.message}`)
         return false
       }
@@ -114,6 +115,9 @@ export async function replicate (block: Block, replicas: number, components: Put
 
 }
 
+
+/** Errors of a request that ran out of time (chunk timeout or a caller's deadline). */
+const TIMED_OUT = new Set(['TimeoutError', 'AbortError'])
 
 async function * counted (source: AsyncIterable<Uint8Array>, onProgress?: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   for await (const piece of source) {
