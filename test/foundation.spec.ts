@@ -86,7 +86,9 @@ describe('foundation: put and get across real peer processes', function () {
       ['a link with the wrong key', () => ['get', `${link.split('#')[0]}#${base58btc.encode(randomBytes(32))}`], /^ionnet: cannot decrypt the manifest: wrong key/],
       ['an unknown CID with a key', () => ['get', `ionnet://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy#${link.split('#')[1]}`], /^ionnet: no reachable peer has chunk bafkreigh2aki/],
       ['a file that does not exist', () => ['put', join(dir, 'missing.bin')], /^ionnet: cannot read .*missing\.bin: no such file/],
-      ['a replica count out of range', () => ['put', file.path, '--replicas', '99'], /^ionnet: replicas must be an integer from 1 to 16/]
+      ['a replica count out of range', () => ['put', file.path, '--replicas', '99'], /^ionnet: replicas must be an integer from 1 to 16/],
+      ['a chunk size too large for the chunk protocol', () => ['put', file.path, '--chunk-size', '8MiB'], /^ionnet: chunkSize must be an integer from 1 to \d+ bytes/],
+      ['a file name longer than a manifest keeps', () => ['put', file.path, '--name', 'n'.repeat(300)], /^ionnet: name is 300 bytes long; at most 255/]
     ]
     for (const [what, args, message] of cases) {
       it(`for ${what}`, async () => {

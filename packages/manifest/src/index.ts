@@ -48,8 +48,8 @@ import { encodeFile as encodeFileImpl } from './encoder.ts'
 import { formatLink as formatLinkImpl, parseLink as parseLinkImpl } from './link.ts'
 import { FileVerifier as FileVerifierImpl } from './verifier.ts'
 
-/** Defaults and limits of chunkSize and fanout; constants.ts gives the reason for each. */
-export { DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, MAX_CHUNK_SIZE, MAX_FANOUT } from './constants.ts'
+/** Defaults and limits of chunkSize, fanout and the file name; constants.ts gives the reason for each. */
+export { DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, MAX_CHUNK_SIZE, MAX_FANOUT, MAX_NAME_BYTES } from './constants.ts'
 /** The named errors; match on `name` (or `code`), as the table in the README lists them. */
 export { ChunkIntegrityError, FileIntegrityError, InvalidLinkError, InvalidManifestError, WrongKeyError } from './errors.ts'
 

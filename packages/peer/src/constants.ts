@@ -158,3 +158,6 @@ export const MAX_SESSIONS = 64
 
 /** Addresses of this machine as gossipsub sees its peers: exempt from its same-IP penalty (see node.ts). */
 export const LOOPBACK_IPS = ['127.0.0.1', '::1']
+
+/** Room kept in a chunk frame for what encryption adds to a chunk (a 12-byte nonce, a 16-byte tag) and then some. */
+export const CHUNK_OVERHEAD = 1 * KiB

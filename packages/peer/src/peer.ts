@@ -1,12 +1,12 @@
 import { logger } from '@libp2p/logger'
 import { createChunkStore } from '@ionnet/chunk-store'
 import { createHealer } from '@ionnet/healer'
-import { decodeManifest, fileBlocks, parseLink } from '@ionnet/manifest'
+import { decodeManifest, fileBlocks, MAX_NAME_BYTES, parseLink } from '@ionnet/manifest'
 import { LevelDatastore } from 'datastore-level'
 import { CID } from 'multiformats/cid'
 import { Announcer } from './announcer.ts'
 import { ChunkProtocol } from './chunk-protocol.ts'
-import { DEFAULT_LISTEN, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS } from './constants.ts'
+import { CHUNK_OVERHEAD, DEFAULT_LISTEN, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS } from './constants.ts'
 import { BadRequestError, KeyMissingError } from './errors.ts'
 import { ChunkFetcher } from './fetcher.ts'
 import { openFile } from './get.ts'
@@ -148,6 +148,14 @@ export class IonNetPeer {
     const replicas = options.replicas ?? DEFAULT_REPLICAS
     if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
       throw new BadRequestError(`replicas must be an integer from 1 to ${MAX_REPLICAS}`)
+    }
+    // a chunk must fit the chunk protocol's frame once encrypted (tag and nonce), or no other peer could take it
+    const maxPlain = MAX_CHUNK_SIZE - CHUNK_OVERHEAD
+    if (options.chunkSize != null && (!Number.isSafeInteger(options.chunkSize) || options.chunkSize < 1 || options.chunkSize > maxPlain)) {
+      throw new BadRequestError(`chunkSize must be an integer from 1 to ${maxPlain} bytes`)
+    }
+    if (options.name != null && Buffer.byteLength(options.name) > MAX_NAME_BYTES) {
+      throw new BadRequestError(`name is ${Buffer.byteLength(options.name)} bytes long; at most ${MAX_NAME_BYTES} are kept in a manifest`)
     }
     const result = await putFile(source, this.#putComponents(), { ...options, replicas })
     await this.keyring.add({ link: result.link, cid: result.cid, name: result.name, size: result.size, chunks: result.chunks, replicas, added: new Date().toISOString() })
