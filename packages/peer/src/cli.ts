@@ -9,6 +9,7 @@ import { BadRequestError, LocalFileError } from './errors.ts'
 import { formatBytes, progress } from './progress.ts'
 import { repoPath } from './repo.ts'
 import { readSwarmKey, writeNewSwarmKey } from './swarm-key.ts'
+import type { Progress } from './progress.ts'
 import type { RepairEvent } from '@ionnet/healer'
 import type { Writable } from 'node:stream'
 
@@ -125,9 +126,10 @@ function buildProgram (io: CliIo): Command {
         if (opts.json === true) io.stdout.write(JSON.stringify(result) + '\n')
         return
       }
-      let bar = progress(io.stderr, 'get', 0, true)
-      const download = await client.get(link, { onProgress: (n) => { bar.update(n) } })
-      if (watched) bar = progress(io.stderr, 'get', download.size)
+      // the bar needs the size, which comes with the answer; progress counts only start after it
+      let bar: Progress | undefined
+      const download = await client.get(link, { onProgress: (n) => { bar?.update(n) } })
+      bar = progress(io.stderr, 'get', download.size, !watched)
       try {
         const written = opts.output == null ? await copyTo(download.content, io.stdout) : await writeFileAtomic(opts.output, download.content)
         if (opts.json === true) io.stdout.write(JSON.stringify({ name: download.name, size: written, output: opts.output }) + '\n')
