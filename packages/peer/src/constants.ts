@@ -79,6 +79,15 @@ export const HEARTBEAT_INTERVAL = 5 * second
 /** Three missed beats tolerate a lost message or a busy event loop without flapping. */
 export const DEAD_AFTER_MISSED = 3
 
+/** Ping streams per connection: one for the DHT's contact checks, one for the connection monitor (see node.ts). */
+export const PING_MAX_OUTBOUND = 2
+
+/** ...and both of the remote's, with one to spare for a stream still closing. */
+export const PING_MAX_INBOUND = 3
+
+/** A peer silent over an open connection is hung up on and dialed again; the dial may take this long. */
+export const REDIAL_TIMEOUT = 10 * second
+
 /** Provider records stay valid for this long; peers re-announce well before (see REPROVIDE_THRESHOLD). */
 export const PROVIDER_VALIDITY = 24 * hour
 

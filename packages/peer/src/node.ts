@@ -10,7 +10,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
-import { DHT_PROTOCOL, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD } from './constants.ts'
+import { DHT_PROTOCOL, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PING_MAX_INBOUND, PING_MAX_OUTBOUND, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD } from './constants.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p } from '@libp2p/interface'
@@ -62,7 +62,11 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
     },
     services: {
       identify: identify(),
-      ping: ping(),
+      // two pingers share this service's limits: kad-dht checks routing-table contacts with it while libp2p's
+      // connection monitor pings every connection on the same protocol. With ping's default of one outbound stream,
+      // whichever came second was refused, and the monitor then dropped a healthy connection (netlab: a peer lost
+      // its gossip streams to its own side of a partition that way)
+      ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND, maxInboundStreams: PING_MAX_INBOUND }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
         // server mode everywhere: home and LAN devices are the network, there are no public servers to defer to
