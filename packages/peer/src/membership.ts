@@ -1,6 +1,6 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION } from './constants.ts'
+import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT } from './constants.ts'
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts'
 import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
@@ -167,7 +167,26 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
       if (rec.alive && !this.#isFresh(rec, now)) {
         rec.alive = false
         this.safeDispatchEvent('peer:dead', { detail: rec })
+        if (this.#components.node.getConnections(rec.id).length > 0) void this.#redial(rec)
       }
+    }
+  }
+
+  /**
+   * A peer gone silent while we still hold a connection to it: hang up and dial again. Gossipsub keeps one stream
+   * per peer and opens it only when a connection is identified; when the connection carrying it closed while a
+   * second one to the same peer stayed open, heartbeats stopped both ways for good. A loaded lab peer went deaf to
+   * its own side of a partition that way. A fresh connection gets fresh streams; an unreachable peer just fails to
+   * answer the dial.
+   */
+  async #redial (rec: PeerRecord): Promise<void> {
+    const { node, log } = this.#components
+    try {
+      await node.hangUp(rec.id)
+      await node.dial(rec.id, { signal: AbortSignal.timeout(REDIAL_TIMEOUT) })
+      log('redialed %p, silent over an open connection', rec.id)
+    } catch (err: any) {
+      log('redialing %p, silent over an open connection: %s', rec.id, err.message)
     }
   }
 
