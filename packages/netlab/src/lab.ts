@@ -284,6 +284,12 @@ export class Lab {
     return this.network.counters(this.host(ref).index)
   }
 
+  /** Hosts that a host holds an established TCP connection with, as the kernel sees it (not as the peer believes). */
+  async connectedTo (ref: HostRef): Promise<number[]> {
+    const addresses = await this.network.connectedTo(this.host(ref).index)
+    return this.hosts.filter(h => addresses.includes(h.address)).map(h => h.index)
+  }
+
   /** Bytes sent by all hosts together so far: what crossed the switch. */
   async traffic (): Promise<number> {
     let total = 0

@@ -1,6 +1,6 @@
 import { HOST_IFACE, MAIN_BRIDGE, SUBNET_BASE, SUBNET_PREFIX, TBF_LATENCY, TBF_MIN_BURST } from './constants.ts'
 import { LabUsageError } from './errors.ts'
-import { ip, ipIn, tcIn } from './exec.ts'
+import { ip, ipIn, run, tcIn } from './exec.ts'
 import { namespaceName, removeLab } from './registry.ts'
 
 /** Rates of a host's link in bits per second, each direction on its own; undefined means unlimited. */
@@ -152,6 +152,19 @@ export class Network {
     this.state(host)
     const [link] = JSON.parse(await ipIn(this.namespaceOf(host), '-j', '-s', 'link', 'show', HOST_IFACE))
     return { tx: link.stats64.tx.bytes, rx: link.stats64.rx.bytes }
+  }
+
+  /** Addresses of the hosts that host n has an established TCP connection with (the kernel's socket table). */
+  async connectedTo (host: number): Promise<string[]> {
+    this.state(host)
+    const out = await run('ip', ['netns', 'exec', this.namespaceOf(host), 'ss', '-Htn', 'state', 'established'])
+    const peers = new Set<string>()
+    for (const line of out.split('\n')) {
+      // Recv-Q Send-Q Local:Port Peer:Port
+      const peer = line.trim().split(/\s+/)[3]
+      if (peer != null) peers.add(peer.slice(0, peer.lastIndexOf(':')))
+    }
+    return [...peers]
   }
 
   /** Removes the lab: every process in its namespaces, the namespaces, its folder and its record. */

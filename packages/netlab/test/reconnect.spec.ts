@@ -1,0 +1,33 @@
+import { checkSupport, createLab, waitFor } from '../src/index.ts'
+import type { Lab } from '../src/index.ts'
+
+describe('netlab: a cable pulled long enough for the others to drop their connections to it', function () {
+  this.timeout(180_000)
+  let lab: Lab | undefined
+
+  before(async function () {
+    const support = await checkSupport()
+    if (!support.ok) {
+      console.log(`      skipping the lab tests: ${support.reason}`)
+      this.skip()
+    }
+    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4 })
+    await lab.start()
+  })
+
+  after(async () => {
+    await lab?.destroy()
+  })
+
+  it('is redialed once the cable is back, and every peer sees it alive again', async () => {
+    const l = lab!
+    await l.cut(3)
+    // a ping that fails makes libp2p drop the connection; heartbeats then have no way to h3 until someone redials
+    await waitFor(async () => !(await l.connectedTo(1)).includes(3) && !(await l.connectedTo(2)).includes(3),
+      { timeout: 60_000, interval: 500, message: 'h1 and h2 to drop their connections to h3' })
+    await waitFor(async () => (await l.peers(1)).some(p => p.peerId === l.host(3).peerId && !p.alive),
+      { timeout: 30_000, interval: 500, message: 'h1 to see h3 dead' })
+    await l.reconnect(3)
+    await l.waitForMesh(l.running(), 30_000)
+  })
+})
