@@ -97,8 +97,14 @@ export const REPROVIDE_THRESHOLD = 12 * hour
 /** How often the DHT checks for records to re-announce. */
 export const REPROVIDE_INTERVAL = hour
 
-/** Force a collection once buffers have grown this much since the last one (see memory-governor.ts). */
+/** Force a collection once buffers have grown this much since the last one (see memory-governor.ts)... */
 export const MEMORY_GC_STEP = 16 * MiB
+
+/**
+ * ...and only when the process holds more resident memory than this: below it, V8's own collections keep up without
+ * stopping the world. 224 MiB leaves room under the 300 MiB a peer may use while moving a 1 GiB file.
+ */
+export const MEMORY_BUDGET = 224 * MiB
 
 /** How often the memory governor looks; reading the counters costs microseconds. */
 export const MEMORY_CHECK_INTERVAL = 100
