@@ -59,7 +59,9 @@ for (const size of plan.sizes) {
   if (run != null) results.ionnet.push(run)
 }
 results.heal = await section(`heal ${plan.heal} MiB`, async () => measureHeal(plan.heal))
-results.scale = await section(`scale ${plan.scale.join(', ')} peers`, async () => measureScale(plan.scale)) ?? []
+results.scale = await section(`scale ${plan.scale.join(', ')} peers`, async () => measureScale(plan.scale, {
+  onError: (count, err) => { results.errors[`scale ${count} peers`] = String(err.message ?? err) }
+})) ?? []
 results.machine.durationS = Math.round((Date.now() - started) / 1000)
 
 const verdict = judge(results)

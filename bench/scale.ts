@@ -49,18 +49,25 @@ export interface ScaleRun {
 }
 
 /** Grows one network through `counts` (ascending) and measures at each. */
-export async function measureScale (counts: number[]): Promise<ScaleRun[]> {
+export async function measureScale (counts: number[], options: { onError?(count: number, err: Error): void } = {}): Promise<ScaleRun[]> {
   const dir = await tempDir()
   const peers: TestPeer[] = []
   const runs: ScaleRun[] = []
   try {
     for (const count of counts) {
-      if (peers.length === 0) peers.push(await startPeer({ heartbeat: HEARTBEAT }))
-      while (peers.length < count) {
-        const batch = Math.min(START_BATCH, count - peers.length)
-        peers.push(...await Promise.all(Array.from({ length: batch }, async () => startPeer({ heartbeat: HEARTBEAT, bootstrap: [peers[0]] }))))
+      try {
+        if (peers.length === 0) peers.push(await startPeer({ heartbeat: HEARTBEAT }))
+        while (peers.length < count) {
+          const batch = Math.min(START_BATCH, count - peers.length)
+          peers.push(...await Promise.all(Array.from({ length: batch }, async () => startPeer({ heartbeat: HEARTBEAT, bootstrap: [peers[0]] }))))
+        }
+        runs.push(await measureAt(peers, dir))
+      } catch (err: any) {
+        // the counts measured before the failure stand; larger ones would only fail the same way
+        if (options.onError == null) throw err
+        options.onError(count, err)
+        break
       }
-      runs.push(await measureAt(peers, dir))
     }
     return runs
   } finally {
