@@ -88,6 +88,12 @@ export const PING_MAX_INBOUND = 3
 /** A peer silent over an open connection is hung up on and dialed again; the dial may take this long. */
 export const REDIAL_TIMEOUT = 10 * second
 
+/** A dead peer with no connection left is dialed again for this long after it was last heard from... */
+export const REJOIN_WINDOW = hour
+
+/** ...first after its dead-after time, then waiting twice as long each time, up to this. */
+export const REJOIN_MAX_WAIT = minute
+
 /** Provider records stay valid for this long; peers re-announce well before (see REPROVIDE_THRESHOLD). */
 export const PROVIDER_VALIDITY = 24 * hour
 

@@ -1,6 +1,6 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT } from './constants.ts'
+import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT, REJOIN_MAX_WAIT, REJOIN_WINDOW } from './constants.ts'
 import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts'
 import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
@@ -51,6 +51,8 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   readonly deadAfter: number
   readonly #components: MembershipComponents
   readonly #peers = new Map<string, PeerRecord>()
+  /** Next dial of each dead peer we hold no connection to, and the wait after it. */
+  readonly #retries = new Map<string, { next: number, wait: number }>()
   #seq = Date.now()
   #timer?: ReturnType<typeof setInterval>
   #sweeper?: ReturnType<typeof setInterval>
@@ -79,6 +81,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     const { pubsub } = this.#components.node.services
     clearInterval(this.#timer)
     clearInterval(this.#sweeper)
+    this.#retries.clear()
     pubsub.removeEventListener('message', this.#onMessage)
     pubsub.removeEventListener('subscription-change', this.#onSubscription)
     pubsub.unsubscribe(HEARTBEAT_TOPIC)
@@ -148,7 +151,10 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     this.#peers.set(hb.peer, rec)
     // the peer store writes to disk: only tell it what changed, not every beat
     if (prev == null || prev.addrs.join() !== rec.addrs.join()) this.#learnAddresses(rec)
-    if (prev?.alive !== true) this.safeDispatchEvent('peer:alive', { detail: rec })
+    if (prev?.alive !== true) {
+      this.#retries.delete(hb.peer)
+      this.safeDispatchEvent('peer:alive', { detail: rec })
+    }
   }
 
   #learnAddresses (rec: PeerRecord): void {
@@ -168,8 +174,32 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
         rec.alive = false
         this.safeDispatchEvent('peer:dead', { detail: rec })
         if (this.#components.node.getConnections(rec.id).length > 0) void this.#redial(rec)
+      } else if (!rec.alive && now - rec.lastSeen < REJOIN_WINDOW) {
+        this.#rejoin(rec, now)
       }
     }
+  }
+
+  /**
+   * A peer dead to us with no connection left: dial it now and then, waiting twice as long each time. Nothing else
+   * redials it: a host whose cable was out long enough for every connection to drop stayed dead to the others after
+   * the cable went back in (netlab, reconnect.spec.ts), unless DHT traffic happened to dial it.
+   */
+  #rejoin (rec: PeerRecord, now: number): void {
+    const { node, log } = this.#components
+    if (node.getConnections(rec.id).length > 0) return
+    const key = rec.id.toString()
+    let retry = this.#retries.get(key)
+    if (retry == null) {
+      retry = { next: now, wait: this.interval * this.deadAfter }
+      this.#retries.set(key, retry)
+    }
+    if (now < retry.next) return
+    retry.next = now + retry.wait
+    retry.wait = Math.min(retry.wait * 2, REJOIN_MAX_WAIT)
+    node.dial(rec.id, { signal: AbortSignal.timeout(REDIAL_TIMEOUT) })
+      .then(() => { log('dialed %p again, dead to us without a connection', rec.id) })
+      .catch((err: Error) => { log('dialing %p again: %s', rec.id, err.message) })
   }
 
   /**
