@@ -73,7 +73,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     pubsub.addEventListener('subscription-change', this.#onSubscription)
     pubsub.subscribe(HEARTBEAT_TOPIC)
     this.#timer = setInterval(() => { this.beat() }, this.interval)
-    this.#sweeper = setInterval(() => { this.#sweep() }, Math.max(50, Math.floor(this.interval / 2)))
+    this.#sweeper = setInterval(() => { this.#sweep(); this.#rejoinDead() }, Math.max(50, Math.floor(this.interval / 2)))
     this.beat()
   }
 
@@ -174,9 +174,15 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
         rec.alive = false
         this.safeDispatchEvent('peer:dead', { detail: rec })
         if (this.#components.node.getConnections(rec.id).length > 0) void this.#redial(rec)
-      } else if (!rec.alive && now - rec.lastSeen < REJOIN_WINDOW) {
-        this.#rejoin(rec, now)
       }
+    }
+  }
+
+  /** Dials dead peers again; on the sweeper's timer only, as peers() and live() run on every chunk moved. */
+  #rejoinDead (): void {
+    const now = Date.now()
+    for (const rec of this.#peers.values()) {
+      if (!rec.alive && now - rec.lastSeen < REJOIN_WINDOW) this.#rejoin(rec, now)
     }
   }
 
