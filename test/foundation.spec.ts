@@ -15,6 +15,7 @@ describe('foundation: put and get across real peer processes', function () {
   let file: { path: string, sha256: string }
   let link: string
   let cid: string
+  let dataCid: string | undefined
 
   before(async () => {
     dir = await tempDir()
@@ -36,6 +37,10 @@ describe('foundation: put and get across real peer processes', function () {
     expect(result.minCopies).to.equal(3)
     link = result.link
     cid = result.cid
+    const blocks = join(peers[0].repo, 'chunks', 'blocks')
+    for (const shard of await readdir(blocks)) {
+      dataCid ??= (await readdir(join(blocks, shard))).find(name => !name.includes('.') && name !== cid)
+    }
   })
 
   it('lists the file on the peer that put it', async () => {
@@ -83,6 +88,8 @@ describe('foundation: put and get across real peer processes', function () {
   describe('errors are one line on stderr, exit code 1, and the peer keeps running', () => {
     const cases: Array<[string, () => string[], RegExp]> = [
       ['a malformed link', () => ['get', 'not-a-link'], /^ionnet: invalid IonNet link/],
+      ['a truncated link', () => ['get', link.slice(0, -12)], /^ionnet: invalid IonNet link: .*32 bytes/],
+      ['a CID that is not a manifest', () => ['get', `${dataCid}#${link.split('#')[1]}`], /^ionnet: cannot decrypt the manifest: wrong key, or the CID is not an IonNet manifest$/m],
       ['a link with the wrong key', () => ['get', `${link.split('#')[0]}#${base58btc.encode(randomBytes(32))}`], /^ionnet: cannot decrypt the manifest: wrong key/],
       ['an unknown CID with a key', () => ['get', `ionnet://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy#${link.split('#')[1]}`], /^ionnet: no reachable peer has chunk bafkreigh2aki/],
       ['a file that does not exist', () => ['put', join(dir, 'missing.bin')], /^ionnet: cannot read .*missing\.bin: no such file/],
