@@ -320,6 +320,45 @@ describe('hardening: storage faults', function () {
     expect(await sha256File(out)).to.equal(small.sha256)
   })
 
+  it('refuses incoming copies cleanly when its disk fills; the uploader says so and the full peer keeps serving', async function () {
+    const repo = join(dir, 'small-disk-holder')
+    await mkdir(repo)
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', repo], { stdio: 'ignore' })
+    } catch {
+      this.skip() // needs root to mount a small filesystem
+    }
+    const uploader = await startPeer()
+    peers.push(uploader)
+    const holder = await startPeer({ repo, bootstrap: [uploader] })
+    peers.push(holder)
+    await waitForMesh([uploader, holder])
+    const small = await randomFile(dir, 'held.bin', 512 * 1024)
+    const { link } = await uploader.json(['put', small.path, '--replicas', '2'])
+    // every chunk of this file needs a copy on the holder, whose 6 MiB disk cannot take them all
+    const big = await randomFile(dir, 'overflow.bin', 16 * MiB)
+    const r = await uploader.run(['put', big.path, '--replicas', '2'])
+    expect(r.code, r.stderr).to.equal(0)
+    expect(r.stderr).to.match(/stored only 1 of 2 copies of some chunks: .*(ENOSPC|no space)/i)
+    const state = await storedChunksAreWhole(repo)
+    expect(state.temp).to.equal(0)
+    expect(state.chunks).to.be.lessThan(16)
+    // the full peer says so in its heartbeats, so nobody keeps sending it copies that cannot land
+    await waitFor(async () => {
+      const { peers: seen } = await uploader.json<{ peers: Array<{ peerId: string, free: number | null }> }>(['peers'])
+      return seen.find(p => p.peerId === holder.peerId)?.free === 0
+    }, { message: 'the full peer to advertise 0 free bytes' })
+    // the uploader goes away: the small file must still come whole from the full peer
+    await uploader.kill()
+    const reader = await startPeer({ bootstrap: [holder] })
+    peers.push(reader)
+    await waitForMesh([holder, reader])
+    const out = join(dir, 'held.out')
+    const got = await reader.run(['get', link, '-o', out])
+    expect(got.code, got.stderr).to.equal(0)
+    expect(await sha256File(out)).to.equal(small.sha256)
+  })
+
   it('after SIGKILL mid-put, restarts with its identity and only whole chunks, and serves them again', async () => {
     const peer = await startPeer()
     const other = await startPeer({ bootstrap: [peer] })

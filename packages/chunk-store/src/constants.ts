@@ -10,6 +10,12 @@ export const DEFAULT_MAX_CHUNK_SIZE = 4 * MiB
 /** Three copies survive two simultaneous peer losses, the usual baseline for repair. */
 export const DEFAULT_REPLICAS = 3
 
+/**
+ * After the disk ran out of space the store calls itself full for this long, or until a chunk is deleted:
+ * long enough that peers stop sending copies that cannot land, short enough to notice space freed by others.
+ */
+export const DISK_FULL_RECHECK = 60_000
+
 /** Multicodec `raw`: a chunk is opaque bytes, never a structured IPLD node. */
 export const RAW_CODE = 0x55
 

@@ -75,6 +75,19 @@ export class InvalidCidError extends Error {
   }
 }
 
+/** The disk ran out of space lately: the store takes no new chunks until one is deleted or a minute has passed. */
+export class DiskFullError extends Error {
+  static name = 'DiskFullError'
+  name = 'DiskFullError'
+  code = 'ERR_DISK_FULL'
+  readonly used: number
+
+  constructor (used: number) {
+    super(`the disk is full (${used} bytes of chunks stored)`)
+    this.used = used
+  }
+}
+
 /** The storage medium failed (ENOSPC, EIO, EACCES...); `cause` holds the original error. */
 export class StorageError extends Error {
   static name = 'StorageError'

@@ -71,6 +71,10 @@ export class FsChunkStore implements ChunkStore {
     return this.#ledger.count
   }
 
+  get free (): number {
+    return this.#ledger.free
+  }
+
   async open (): Promise<void> {
     if (this.#open) {
       return
@@ -267,6 +271,7 @@ export class FsChunkStore implements ChunkStore {
     } catch (err) {
       await this.#discard(tmp)
       await this.#discard(this.#metaPath(key))
+      if (isOutOfSpace(err)) this.#ledger.markDiskFull()
       throw err
     }
     await this.#syncDir(shardDir)
@@ -387,6 +392,11 @@ async function writeAll (file: ChunkFileHandle, bytes: Uint8Array): Promise<void
     const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset)
     offset += bytesWritten
   }
+}
+
+function isOutOfSpace (err: unknown): boolean {
+  const code = ((err as Error)?.cause as NodeJS.ErrnoException | undefined)?.code
+  return code === 'ENOSPC' || code === 'EDQUOT'
 }
 
 function isNotFound (err: unknown): boolean {

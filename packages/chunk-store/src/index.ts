@@ -37,13 +37,14 @@ import { MemoryChunkStore } from './memory-chunk-store.ts'
 import type { CID } from 'multiformats/cid'
 
 export { cidForChunk } from './cid.ts'
-export { DEFAULT_CAPACITY, DEFAULT_MAX_CHUNK_SIZE, DEFAULT_REPLICAS } from './constants.ts'
+export { DEFAULT_CAPACITY, DEFAULT_MAX_CHUNK_SIZE, DEFAULT_REPLICAS, DISK_FULL_RECHECK } from './constants.ts'
 export {
   CapacityExceededError,
   ChunkCorruptError,
   ChunkMismatchError,
   ChunkNotFoundError,
   ChunkTooLargeError,
+  DiskFullError,
   InvalidCidError,
   StorageError,
   StoreNotOpenError
@@ -98,6 +99,11 @@ export interface ChunkStore {
   readonly size: number
   /** Chunks stored now. */
   readonly count: number
+  /**
+   * Bytes the store may still take: capacity minus size, and 0 for a while after the disk ran out of space
+   * (DiskFullError until a chunk is deleted or DISK_FULL_RECHECK has passed), so peers can stop sending copies.
+   */
+  readonly free: number
   /** Creates folders, removes temp files left by a crash, and counts the chunks already stored. */
   open(): Promise<void>
   /** Waits for writes in flight, then refuses further calls. */

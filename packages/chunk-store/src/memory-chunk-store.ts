@@ -37,6 +37,10 @@ export class MemoryChunkStore implements ChunkStore {
     return this.#ledger.count
   }
 
+  get free (): number {
+    return this.#ledger.free
+  }
+
   async open (): Promise<void> {
     this.#open = true
   }

@@ -121,6 +121,7 @@ export function describeChunkStore (name: string, create: (init?: MemoryChunkSto
       const fits = makeChunk(40)
 
       await store.put(first.cid, first.bytes)
+      assert.equal(store.free, 40)
       await assert.rejects(store.put(tooMuch.cid, tooMuch.bytes), (err: Error) => {
         assert.equal(err.name, 'CapacityExceededError')
         assert.match(err.message, /60 bytes used.*50 more needed.*capacity is 100/)
@@ -130,6 +131,7 @@ export function describeChunkStore (name: string, create: (init?: MemoryChunkSto
 
       assert.equal(store.size, 100)
       assert.equal(await store.has(tooMuch.cid), false)
+      assert.equal(store.free, 0)
     })
 
     it('never overshoots capacity when puts run concurrently', async () => {

@@ -158,8 +158,10 @@ describe('fs chunk store on disk', () => {
   it('throws StorageError when the disk fills mid-write, leaving no chunk and no temp file', async () => {
     const dir = newDir()
     const faultyFs = diskFillingUp()
+    const held = makeChunk(1000)
     const chunk = makeChunk(1000)
-    const store = await openStore(new FsChunkStore({ fs: faultyFs }, { dir, capacity: 1000 }))
+    const store = await openStore(new FsChunkStore({ fs: faultyFs }, { dir, capacity: 2000 }))
+    await store.put(held.cid, held.bytes)
 
     faultyFs.failNextWrite = true
     await assert.rejects(store.put(chunk.cid, chunk.bytes), (err: Error) => {
@@ -170,8 +172,13 @@ describe('fs chunk store on disk', () => {
 
     assert.equal(await store.has(chunk.cid), false)
     assert.deepEqual(await fs.readdir(join(dir, 'tmp')), [])
-    assert.deepEqual([store.size, store.count], [0, 0])
-    // the failed write gave back its reservation: the same chunk now fits exactly
+    assert.deepEqual([store.size, store.count], [1000, 1])
+    // a full disk stays full until space is freed: say so rather than fail every write the same way
+    assert.equal(store.free, 0)
+    await assert.rejects(store.put(chunk.cid, chunk.bytes), { name: 'DiskFullError', code: 'ERR_DISK_FULL' })
+    await store.delete(held.cid)
+    // the failed write gave back its reservation: the whole capacity is free again
+    assert.equal(store.free, 2000)
     await store.put(chunk.cid, chunk.bytes)
     assert.equal(store.size, 1000)
   })

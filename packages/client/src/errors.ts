@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_FILE_UNAVAILABLE: { status: 503, meaning: 'some chunks are held by no live peer; `missing` lists them' },
   ERR_STORE_FAILED: { status: 503, meaning: 'no peer, this one included, could store a block of a put; the reason follows' },
   ERR_CAPACITY_EXCEEDED: { status: 507, meaning: 'this peer\'s store is full' },
+  ERR_DISK_FULL: { status: 507, meaning: 'this peer\'s disk ran out of space lately; it takes no chunks for a minute or until space is freed' },
   ERR_REMOTE: { status: 500, meaning: 'another peer refused or failed a request' },
   ERR_PROTOCOL: { status: 500, meaning: 'a peer broke the protocol, or the API gave an unreadable answer' },
   ERR_CHUNK_INTEGRITY: { status: 500, meaning: 'a chunk failed verification against its CID or key' },

@@ -169,9 +169,10 @@ export class ChunkProtocol {
       await lp.write(encodeResponse({ ok: true, have: true }), { signal })
       return
     }
-    if (store.size + req.size > store.capacity) {
+    if (req.size > store.free) {
       this.stats.rejected++
-      await lp.write(encodeResponse({ ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${store.size} of ${store.capacity} bytes used)` }), { signal })
+      const why = Number.isFinite(store.capacity) ? `${store.size} of ${store.capacity} bytes used` : 'its disk is full'
+      await lp.write(encodeResponse({ ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${why})` }), { signal })
       return
     }
     await lp.write(encodeResponse({ ok: true, have: false }), { signal })

@@ -90,7 +90,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Publishes one heartbeat now. Never throws: a missed beat is tolerated by design. */
   beat (): void {
     const { node, store, log } = this.#components
-    const free = store.capacity === Infinity ? -1 : Math.max(0, store.capacity - store.size)
+    const free = store.free === Infinity ? -1 : store.free
     const data = encodeHeartbeat({
       version: PROTOCOL_VERSION,
       peer: node.peerId.toString(),

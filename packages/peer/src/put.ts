@@ -43,7 +43,7 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
   let firstError: string | undefined
   const tasks = map(encoded.blocks, block => async () => {
     const { copies, errors } = await replicate(block, options.replicas, components, options.signal)
-    if (copies === 0) throw new StoreFailedError(`no peer could store chunk ${block.cid.toString()}${errors.length > 0 ? `: ${errors[0]}` : ''}`)
+    if (copies === 0) throw new StoreFailedError(`no peer could store chunk ${block.cid.toString()}: ${errors[0] ?? 'this peer and every live peer are full'}`)
     minCopies = Math.min(minCopies, copies)
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
@@ -76,7 +76,7 @@ export async function replicate (block: Block, replicas: number, components: Put
   const { node, store, protocol, membership, announcer, log } = components
   const self = node.peerId
   const candidates = rankPeers(block.cid, [
-    { id: self, free: store.capacity - store.size },
+    { id: self, free: store.free },
     ...membership.live().map(p => ({ id: p.id, free: p.free }))
   ]).filter(p => p.free >= block.bytes.length)
   let copies = 0
