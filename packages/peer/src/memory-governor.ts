@@ -41,12 +41,13 @@ export class MemoryGovernor {
   }
 
   #check (): void {
+    // reading resident memory is cheap; heap statistics are not, and an idle peer runs this ten times a second
+    if (process.memoryUsage.rss() < this.#budget) return
     const held = heldBytes()
     if (held - this.#baseline < this.#step) {
       this.#baseline = Math.min(this.#baseline, held)
       return
     }
-    if (process.memoryUsage.rss() < this.#budget) return
     this.#gc()
     this.collections++
     this.#baseline = heldBytes()
