@@ -1,7 +1,9 @@
 /**
  * Many peers on one machine: the network grows to each count in turn (20 then 50 peer processes; --quick: 10), and
  * at each count:
- * - a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match;
+ * - the time until every peer sees the first and last alive, then until the machine goes quiet (a network of peers
+ *   started together is busy for tens of seconds: DHT table refreshes, identify, gossip meshes);
+ * - then a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match;
  * - a bench-only DHT node (dht-probe.ts) joins and times `contentRouting.provide(cid)` for random CIDs; then a
  *   second one joins through other peers (after the provides, so no record was pushed to it) and times draining
  *   `contentRouting.findProviders(cid)` for them, noting when the first provider came and whether it was the first
@@ -27,6 +29,7 @@ const START_BATCH = 5
 const LOOKUPS = 30
 const LOOKUP_TIMEOUT = 30_000
 const FILE_MiB = 8
+const QUIET_TIMEOUT = 60_000
 const RAW_CODE = 0x55
 
 export interface Latency {
@@ -38,6 +41,10 @@ export interface Latency {
 
 export interface ScaleRun {
   peers: number
+  /** ms from the last peer's start until the first and last peer saw everyone alive. */
+  aliveMs: number
+  /** ms more until the peers' CPU use went quiet (or QUIET_TIMEOUT passed). */
+  quietMs: number
   putMiBs: number
   getMiBs: number
   identical: boolean
@@ -79,7 +86,11 @@ export async function measureScale (counts: number[], options: { onError?(count:
 async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
   const first = peers[0]
   const last = peers[peers.length - 1]
+  const started = Date.now()
   await waitForAlive([first, last], peers)
+  const aliveMs = Date.now() - started
+  // a user's put meets a network that has been running, not one whose peers all started this minute
+  const quietMs = await settle(peers.map(p => p.proc.pid!), { timeout: QUIET_TIMEOUT })
   const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
   const put = await runCliJson(['put', file.path, '--replicas', '3'], first.repo)
   const output = join(dir, `scale-${peers.length}.out`)
@@ -119,6 +130,8 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
     })
     return {
       peers: peers.length,
+      aliveMs,
+      quietMs,
       putMiBs: mibs(FILE_MiB * MiB, put.ms),
       getMiBs: mibs(FILE_MiB * MiB, get.ms),
       identical,

@@ -57,6 +57,12 @@ export const FIND_PROVIDERS_TIMEOUT = 8 * second
 /** Providers considered per chunk; more would only add DHT traffic. */
 export const MAX_PROVIDERS = 8
 
+/** Gossip mesh neighbours per peer (gossipsub's D); heartbeats are small and flood-published, so 4 is plenty. */
+export const GOSSIP_MESH_DEGREE = 4
+
+/** Peers outside the mesh told each gossip round which heartbeats we have (gossipsub's Dlazy). */
+export const GOSSIP_LAZY_DEGREE = 3
+
 /** Concurrent DHT provide operations, so announcing thousands of chunks never floods the network. */
 export const ANNOUNCE_CONCURRENCY = 4
 
