@@ -270,6 +270,15 @@ describe('hardening: broken input from users', function () {
     expect(r.stderr).to.match(/^ionnet: cannot read .*: not a regular file\n$/)
   })
 
+  it('refuses a file whose reads fail with one line, and the peer keeps serving', async () => {
+    // on Linux, reading /proc/self/mem at offset 0 always fails with EIO: a file the system lists but cannot read
+    const r = await peer.run(['put', '/proc/self/mem'])
+    expect(r.code).to.equal(1)
+    expect(r.stderr).to.match(/^ionnet: cannot read \/proc\/self\/mem: EIO: i\/o error/)
+    expect(r.stderr.trim().split('\n')).to.have.length(1)
+    expect((await peer.json(['id'])).peerId).to.equal(peer.peerId)
+  })
+
   it('fails a put whose file shrinks while it is read, and the peer keeps serving', async () => {
     const big = await randomFile(dir, 'shrinking.bin', 300 * MiB)
     const put = peer.run(['put', big.path, '--replicas', '1'])

@@ -292,10 +292,15 @@ async function readLocal (path: string): Promise<AsyncIterable<Uint8Array>> {
 /** Fails a put whose file shrank or grew while it was read: its link would name bytes the user never had. */
 async function * checkedLength (source: AsyncIterable<Uint8Array>, size: number, path: string): AsyncGenerator<Uint8Array> {
   let n = 0
-  for await (const piece of source) {
-    n += piece.length
-    if (n > size) break
-    yield piece
+  try {
+    for await (const piece of source) {
+      n += piece.length
+      if (n > size) break
+      yield piece
+    }
+  } catch (err: any) {
+    // a read that fails midway (EIO from a dying disk, a file made unreadable) names the file, like a failed open
+    throw new LocalFileError(`cannot read ${path}: ${err.code === 'EACCES' ? 'permission denied' : err.message}`)
   }
   if (n !== size) throw new LocalFileError(`${path} changed while it was read (${size} bytes expected, ${n} read)`)
 }
