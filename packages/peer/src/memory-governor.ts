@@ -41,7 +41,7 @@ export class MemoryGovernor {
   }
 
   #check (): void {
-    // reading resident memory is cheap; heap statistics are not, and an idle peer runs this ten times a second
+    // below the budget nothing is collected, so an idle peer, which runs this ten times a second, reads one number
     if (process.memoryUsage.rss() < this.#budget) return
     const held = heldBytes()
     if (held - this.#baseline < this.#step) {
