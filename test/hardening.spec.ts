@@ -306,13 +306,7 @@ describe('hardening: storage faults', function () {
   })
 
   it('fails a put cleanly when the disk fills, announces no partial chunk, and keeps serving', async function () {
-    const repo = join(dir, 'small-disk')
-    await mkdir(repo)
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', repo], { stdio: 'ignore' })
-    } catch {
-      this.skip() // needs root to mount a small filesystem
-    }
+    const repo = await smallDisk(join(dir, 'small-disk'), this)
     const peer = await startPeer({ repo })
     peers.push(peer)
     const small = await randomFile(dir, 'small.bin', 512 * 1024)
@@ -330,13 +324,7 @@ describe('hardening: storage faults', function () {
   })
 
   it('refuses incoming copies cleanly when its disk fills; the uploader says so and the full peer keeps serving', async function () {
-    const repo = join(dir, 'small-disk-holder')
-    await mkdir(repo)
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', repo], { stdio: 'ignore' })
-    } catch {
-      this.skip() // needs root to mount a small filesystem
-    }
+    const repo = await smallDisk(join(dir, 'small-disk-holder'), this)
     const uploader = await startPeer()
     peers.push(uploader)
     const holder = await startPeer({ repo, bootstrap: [uploader] })
@@ -403,6 +391,17 @@ function encodeOk (size: number): Uint8Array {
 async function rss (peer: TestPeer): Promise<number> {
   const status = await readFile(`/proc/${peer.proc.pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
+}
+
+/** A 6 MiB tmpfs at `path`, so a disk really fills; skips the test where mounting needs root we do not have. */
+async function smallDisk (path: string, test: Mocha.Context): Promise<string> {
+  await mkdir(path)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', path], { stdio: 'ignore' })
+  } catch {
+    test.skip()
+  }
+  return path
 }
 
 async function umount (path: string): Promise<void> {
