@@ -57,6 +57,9 @@ export const FIND_PROVIDERS_TIMEOUT = 8 * second
 /** Providers considered per chunk; more would only add DHT traffic. */
 export const MAX_PROVIDERS = 8
 
+/** ms between writes of changed libp2p peer records to the repo: the peer store rewrites them many times a second. */
+export const PEER_RECORD_FLUSH = 5 * second
+
 /** Gossip mesh neighbours per peer (gossipsub's D); heartbeats are small and flood-published, so 4 is plenty. */
 export const GOSSIP_MESH_DEGREE = 4
 

@@ -6,12 +6,13 @@ import { LevelDatastore } from 'datastore-level'
 import { CID } from 'multiformats/cid'
 import { Announcer } from './announcer.ts'
 import { ChunkProtocol } from './chunk-protocol.ts'
-import { CHUNK_OVERHEAD, DEFAULT_LISTEN, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS } from './constants.ts'
+import { CHUNK_OVERHEAD, DEFAULT_LISTEN, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS, PEER_RECORD_FLUSH } from './constants.ts'
 import { BadRequestError, KeyMissingError } from './errors.ts'
 import { ChunkFetcher } from './fetcher.ts'
 import { openFile } from './get.ts'
 import { Keyring } from './keyring.ts'
 import { Membership } from './membership.ts'
+import { PeerCacheDatastore } from './peer-cache-datastore.ts'
 import { rankPeers } from './placement.ts'
 import { createNode } from './node.ts'
 import { putFile } from './put.ts'
@@ -62,11 +63,11 @@ export class IonNetPeer {
   readonly fetcher: ChunkFetcher
   readonly keyring: Keyring
   readonly healer: Healer
-  readonly #datastore: LevelDatastore
+  readonly #datastore: PeerCacheDatastore
   readonly #private: boolean
   readonly #log = logger('ionnet:peer')
 
-  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: LevelDatastore, private: boolean }, init: PeerInit) {
+  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: PeerCacheDatastore, private: boolean }, init: PeerInit) {
     this.repo = parts.repo
     this.node = parts.node
     this.store = parts.store
@@ -271,7 +272,7 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
     const store = createChunkStore({ dir: repo.chunksDir, capacity: init.capacity, maxChunkSize: MAX_CHUNK_SIZE })
     await store.open()
     cleanup.unshift(async () => store.close())
-    const datastore = new LevelDatastore(repo.datastoreDir)
+    const datastore = new PeerCacheDatastore(new LevelDatastore(repo.datastoreDir), { flushInterval: PEER_RECORD_FLUSH })
     await datastore.open()
     cleanup.unshift(async () => datastore.close())
     const swarmKey = init.swarmKey ?? await readSwarmKey(repo.swarmKeyPath, true)
