@@ -48,15 +48,19 @@ export class PeerCacheDatastore extends BaseDatastore {
     this.#flushing = this.#flushing.then(async () => {
       const keys = [...this.#dirty]
       this.#dirty.clear()
+      if (keys.length === 0) return
       const batch = this.#inner.batch()
       for (const k of keys) {
         const value = this.#records.get(k)
         if (value == null) batch.delete(new Key(k))
         else batch.put(new Key(k), value)
       }
-      if (keys.length > 0) await batch.commit()
-    }).catch(() => {
-      // the next flush tries again: a record lost to a failing disk is only an address the network relearns
+      try {
+        await batch.commit()
+      } catch {
+        // the next flush tries again; meanwhile the records in memory are the truth
+        for (const k of keys) this.#dirty.add(k)
+      }
     })
     await this.#flushing
   }

@@ -84,4 +84,27 @@ describe('peer cache datastore', () => {
     assert.equal(await second.has(peerKey(1)), false)
     await second.close()
   })
+
+  it('keeps records whose write-back failed and writes them on the next flush', async () => {
+    const disk = new Disk()
+    let failNext = true
+    const batch = disk.batch.bind(disk)
+    disk.batch = () => {
+      const b = batch()
+      const commit = b.commit.bind(b)
+      b.commit = async (options) => {
+        if (failNext) { failNext = false; throw new Error('EIO') }
+        await commit(options)
+      }
+      return b
+    }
+    const store = new PeerCacheDatastore(disk, { flushInterval: 60_000 })
+    await store.open()
+    await store.put(peerKey(1), bytes('one'))
+    await store.flush()
+    assert.equal(await disk.has(peerKey(1)), false)
+    await store.flush()
+    assert.deepEqual(await disk.get(peerKey(1)), bytes('one'))
+    await store.close()
+  })
 })
