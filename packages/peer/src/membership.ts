@@ -182,7 +182,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   #rejoinDead (): void {
     const now = Date.now()
     for (const rec of this.#peers.values()) {
-      if (!rec.alive && now - rec.lastSeen < REJOIN_WINDOW) this.#rejoin(rec, now)
+      if (rec.alive) continue
+      if (now - rec.lastSeen < REJOIN_WINDOW) this.#rejoin(rec, now)
+      else this.#retries.delete(rec.id.toString())
     }
   }
 

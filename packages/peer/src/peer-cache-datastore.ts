@@ -94,8 +94,11 @@ export class PeerCacheDatastore extends BaseDatastore {
   }
 
   async * _all (q: Query, options?: AbortOptions): AsyncGenerator<Pair> {
-    for await (const pair of this.#inner.query({ prefix: q.prefix }, options)) {
-      if (!pair.key.toString().startsWith(PEERS)) yield pair
+    // the peer store lists its records often: those come from memory only, without reading the disk's stale copies
+    if (q.prefix?.startsWith(PEERS) !== true) {
+      for await (const pair of this.#inner.query({ prefix: q.prefix }, options)) {
+        if (!pair.key.toString().startsWith(PEERS)) yield pair
+      }
     }
     for (const [k, value] of this.#records) {
       if (q.prefix == null || k.startsWith(q.prefix)) yield { key: new Key(k), value }
@@ -103,8 +106,10 @@ export class PeerCacheDatastore extends BaseDatastore {
   }
 
   async * _allKeys (q: KeyQuery, options?: AbortOptions): AsyncGenerator<Key> {
-    for await (const key of this.#inner.queryKeys({ prefix: q.prefix }, options)) {
-      if (!key.toString().startsWith(PEERS)) yield key
+    if (q.prefix?.startsWith(PEERS) !== true) {
+      for await (const key of this.#inner.queryKeys({ prefix: q.prefix }, options)) {
+        if (!key.toString().startsWith(PEERS)) yield key
+      }
     }
     for (const k of this.#records.keys()) {
       if (q.prefix == null || k.startsWith(q.prefix)) yield new Key(k)
