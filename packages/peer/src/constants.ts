@@ -60,6 +60,9 @@ export const MAX_PROVIDERS = 8
 /** ms between writes of changed libp2p peer records to the repo: the peer store rewrites them many times a second. */
 export const PEER_RECORD_FLUSH = 5 * second
 
+/** Peers from an earlier run dialed at start; any one of them reconnects us to the network. */
+export const REMEMBERED_DIALS = 8
+
 /** Gossip mesh neighbours per peer (gossipsub's D); heartbeats are small and flood-published, so 4 is plenty. */
 export const GOSSIP_MESH_DEGREE = 4
 
