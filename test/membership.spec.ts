@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeer } from '@ionnet/peer'
-import { cleanup, startPeer, tempDir, waitFor, waitForMesh } from './helpers/network.ts'
+import { cleanup, startPeer, tempDir, waitFor } from './helpers/network.ts'
 import type { IonNetPeer } from '@ionnet/peer'
 import type { TestPeer } from './helpers/network.ts'
 import type { Stream } from '@libp2p/interface'
@@ -56,24 +56,5 @@ describe('membership: heartbeats that stop over a connection that stays open', f
       { timeout: 20_000, message: 'q to hear p1 again over a new gossip stream' })
     await waitFor(async () => (await p1.json(['peers'])).peers.some((p: any) => p.peerId === q.peerId && p.alive && p.lastSeenMs < 1000),
       { timeout: 20_000, message: 'p1 to hear q again' })
-  })
-})
-
-describe('membership: a peer restarted on its repo without --bootstrap', function () {
-  this.timeout(90_000)
-  const procs: TestPeer[] = []
-
-  after(async () => { await cleanup(procs) })
-
-  it('finds its network again from the peers its repo remembers', async () => {
-    const a = await startPeer()
-    const b = await startPeer({ bootstrap: [a] })
-    procs.push(a, b)
-    await waitForMesh([a, b])
-    // the peer store writes peer records back every few seconds and on a clean stop
-    await b.stop()
-    const again = await startPeer({ repo: b.repo })
-    procs.push(again)
-    await waitForMesh([a, again], 30_000)
   })
 })
