@@ -108,7 +108,8 @@ describe('healer: the network keeps every chunk at its replica count', function 
     await writeFile(path, bad)
     const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
     expect(digest(await readFile(path))).to.not.equal(digest(good))
-    await waitFor(async () => digest(await readFile(path)) === digest(good), { timeout: 15_000, message: `scrub to replace the corrupt copy of ${cid}` })
+    // scrub removes the corrupt copy before the good one lands: the file is briefly absent
+    await waitFor(async () => digest(await readFile(path).catch(() => Buffer.alloc(0))) === digest(good), { timeout: 15_000, message: `scrub to replace the corrupt copy of ${cid}` })
     expect(victim!.events('repair').some(e => e.reason === 'scrub' && e.cid === cid)).to.equal(true)
   })
 
