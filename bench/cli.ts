@@ -52,10 +52,15 @@ export async function waitForAlive (observers: TestPeer[], all: TestPeer[], time
   for (const p of observers) {
     let seen = 0
     await waitFor(async () => {
-      const alive = new Set((await runCliJson(['peers'], p.repo)).json.peers.filter((s: any) => s.alive).map((s: any) => s.peerId))
-      seen = all.filter(o => o !== p && alive.has(o.peerId)).length
+      seen = await aliveSeen(p, all)
       return seen === all.length - 1
     }, { timeout: Math.max(0, deadline - Date.now()), interval: 500, message: `peer ${p.peerId} to see ${all.length - 1} others alive` })
       .catch((err: Error) => { throw new Error(`${err.message} (it saw ${seen})`) })
   }
+}
+
+/** How many of `all` (itself aside) `observer` sees alive now, by `ionnet peers`. */
+export async function aliveSeen (observer: TestPeer, all: TestPeer[]): Promise<number> {
+  const alive = new Set((await runCliJson(['peers'], observer.repo)).json.peers.filter((s: any) => s.alive).map((s: any) => s.peerId))
+  return all.filter(o => o !== observer && alive.has(o.peerId)).length
 }
