@@ -126,7 +126,7 @@ export const REPROVIDE_INTERVAL = hour
 
 /**
  * Force a collection once buffers and heap have grown this much since the last one (see memory-governor.ts)...
- * At 16 MiB the governor fired on the ordinary swing of chunks in flight, and every forced collection also left
+ * At 16 MiB the governor fired on the ordinary swing of chunks in flight, and a forced collection seems to leave
  * V8 collecting the old generation more often on its own: a 256 MiB get took 7–10 CPU-seconds across the peers
  * against 5.3–5.5 with no governor (same hour, same machine); at 48 MiB it fired 9 times in a put and three gets
  * of 256 MiB, against 34.
