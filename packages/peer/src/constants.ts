@@ -72,6 +72,9 @@ export const PEER_RECORD_FLUSH = 5 * second
 /** Peers from an earlier run dialed at start; any one of them reconnects us to the network. */
 export const REMEMBERED_DIALS = 8
 
+/** A peer with no connection dials its bootstrap and remembered peers again after this, then twice as long each time up to REJOIN_MAX_WAIT. */
+export const JOIN_MIN_WAIT = 1 * second
+
 /** Gossip mesh neighbours per peer (gossipsub's D); heartbeats are small and flood-published, so 4 is plenty. */
 export const GOSSIP_MESH_DEGREE = 4
 

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
-import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
@@ -34,7 +33,6 @@ export interface NodeInit {
   privateKey: PrivateKey
   datastore: Datastore
   listen: string[]
-  bootstrap: string[]
   mdns: boolean
   /** Pre-shared key of a private swarm: only peers holding it can connect at all. */
   swarmKey?: Uint8Array
@@ -43,7 +41,6 @@ export interface NodeInit {
 /** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
 export async function createNode (init: NodeInit): Promise<IonNetNode> {
   const peerDiscovery = []
-  if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 100 }))
   if (init.mdns) peerDiscovery.push(mdns({ serviceTag: '_ionnet._udp.local' }))
 
   return createLibp2p({

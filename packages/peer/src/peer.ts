@@ -6,10 +6,11 @@ import { LevelDatastore } from 'datastore-level'
 import { CID } from 'multiformats/cid'
 import { Announcer } from './announcer.ts'
 import { ChunkProtocol } from './chunk-protocol.ts'
-import { CHUNK_OVERHEAD, DEFAULT_LISTEN, DEFAULT_REPLICAS, DHT_PROTOCOL, MAX_CHUNK_SIZE, MAX_REPLICAS, PEER_RECORD_FLUSH, REDIAL_TIMEOUT, REMEMBERED_DIALS } from './constants.ts'
+import { CHUNK_OVERHEAD, DEFAULT_LISTEN, DEFAULT_REPLICAS, MAX_CHUNK_SIZE, MAX_REPLICAS, PEER_RECORD_FLUSH } from './constants.ts'
 import { BadRequestError, KeyMissingError } from './errors.ts'
 import { ChunkFetcher } from './fetcher.ts'
 import { openFile } from './get.ts'
+import { Joiner } from './joiner.ts'
 import { Keyring } from './keyring.ts'
 import { Membership } from './membership.ts'
 import { PeerCacheDatastore } from './peer-cache-datastore.ts'
@@ -63,6 +64,7 @@ export class IonNetPeer {
   readonly fetcher: ChunkFetcher
   readonly keyring: Keyring
   readonly healer: Healer
+  readonly #joiner: Joiner
   readonly #datastore: PeerCacheDatastore
   readonly #private: boolean
   readonly #log = logger('ionnet:peer')
@@ -75,6 +77,7 @@ export class IonNetPeer {
     this.#private = parts.private
     const log = this.#log
     this.keyring = new Keyring(this.repo.keyringPath)
+    this.#joiner = new Joiner({ node: this.node, log: logger('ionnet:joiner') }, { bootstrap: init.bootstrap })
     this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer') })
     this.membership = new Membership({ node: this.node, store: this.store, log: logger('ionnet:membership') }, { interval: init.heartbeat, deadAfter: init.deadAfter })
     this.protocol = new ChunkProtocol({
@@ -119,24 +122,11 @@ export class IonNetPeer {
     this.healer.start()
     // provider records on other peers may have expired while we were away
     void this.#reannounce()
-    void this.#dialRemembered()
-  }
-
-  /**
-   * Dials IonNet peers the repo remembers from an earlier run. kad-dht refills its routing table from them too, but
-   * in the background, and its first lookup often ran on an empty table: a peer restarted without `--bootstrap`
-   * then rejoined its network within 30 s in 8 of 12 tries (22 of 24 with these dials; the rest is not understood).
-   */
-  async #dialRemembered (): Promise<void> {
-    const remembered = await this.node.peerStore.all({
-      filters: [(p) => p.protocols.includes(DHT_PROTOCOL) && !p.id.equals(this.node.peerId)],
-      limit: REMEMBERED_DIALS
-    }).catch(() => [])
-    await Promise.all(remembered.map(async (p) => this.node.dial(p.id, { signal: AbortSignal.timeout(REDIAL_TIMEOUT) })
-      .catch((err: Error) => { this.#log('dialing remembered peer %p: %s', p.id, err.message) })))
+    this.#joiner.start()
   }
 
   async stop (): Promise<void> {
+    this.#joiner.stop()
     await this.healer.stop()
     this.membership.stop()
     this.announcer.stop()
@@ -296,7 +286,6 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
       privateKey: await repo.identity(),
       datastore,
       listen: init.listen ?? DEFAULT_LISTEN,
-      bootstrap: init.bootstrap ?? [],
       mdns: init.mdns ?? false
     })
     cleanup.unshift(async () => node.stop())
