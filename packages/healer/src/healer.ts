@@ -231,6 +231,8 @@ export class Healer extends EventTarget {
     if (this.#abort.signal.aborted) return
     try {
       if (this.#scrubQueue.length === 0) {
+        // an empty store was listed four times a second, for nothing
+        if (this.#c.store.count === 0) return
         for await (const { cid } of this.#c.store.list()) this.#scrubQueue.push(cid)
         if (this.#scrubQueue.length === 0) return
       }
