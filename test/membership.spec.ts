@@ -19,7 +19,8 @@ describe('membership: heartbeats that stop over a connection that stays open', f
     dir = await tempDir()
     p1 = await startPeer()
     procs.push(p1)
-    q = await createPeer({ repo: join(dir, 'q'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [p1.addr], heartbeat: 300 })
+    // the monitor pings every 30 s by default; every 5 s here, so its pings overlap the DHT's within the test
+    q = await createPeer({ repo: join(dir, 'q'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [p1.addr], heartbeat: 300, pingInterval: 5000 })
     await waitFor(() => q.membership.isAlive(p1.peerId), { message: 'q to see p1 alive' })
     await waitFor(async () => (await p1.json(['peers'])).peers.some((p: any) => p.peerId === q.peerId && p.alive), { message: 'p1 to see q alive' })
   })
@@ -34,7 +35,7 @@ describe('membership: heartbeats that stop over a connection that stays open', f
     const remote = peerIdFromString(p1.peerId)
     const [conn] = q.node.getConnections(remote)
     expect(conn, 'a connection from q to p1').to.not.equal(undefined)
-    // the monitor sets a connection's round-trip time once a ping of it succeeded, every 10 s
+    // the monitor sets a connection's round-trip time once a ping of it succeeded
     await waitFor(() => conn.rtt != null || conn.status !== 'open', { timeout: 30_000, message: 'the connection monitor to ping the connection' })
     expect(conn.status, 'the connection after its first ping').to.equal('open')
     expect(conn.rtt).to.be.a('number')

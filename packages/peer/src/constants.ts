@@ -103,6 +103,9 @@ export const HEARTBEAT_INTERVAL = 5 * second
 /** Three missed beats tolerate a lost message or a busy event loop without flapping. */
 export const DEAD_AFTER_MISSED = 3
 
+/** libp2p's connection monitor pings each connection this often and drops one whose ping fails; yamux's keepalive runs as often. */
+export const CONNECTION_PING_INTERVAL = 30 * second
+
 /** Ping streams per connection: one for the DHT's contact checks, one for the connection monitor (see node.ts). */
 export const PING_MAX_OUTBOUND = 2
 

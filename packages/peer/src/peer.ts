@@ -47,6 +47,8 @@ export interface PeerInit {
   swarmKey?: Uint8Array
   /** ms a chunk request may take before its provider counts as stalled. */
   chunkTimeout?: number
+  /** ms between libp2p's pings of each connection (CONNECTION_PING_INTERVAL, 30 s). */
+  pingInterval?: number
   /** Healer settings (pass interval, repair concurrency and bandwidth, surplus margin, scrub rate). */
   healer?: HealerInit
 }
@@ -286,7 +288,8 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
       privateKey: await repo.identity(),
       datastore,
       listen: init.listen ?? DEFAULT_LISTEN,
-      mdns: init.mdns ?? false
+      mdns: init.mdns ?? false,
+      pingInterval: init.pingInterval
     })
     cleanup.unshift(async () => node.stop())
     const peer = new IonNetPeer({ repo, node, store, datastore, private: swarmKey != null }, init)
