@@ -52,7 +52,7 @@ export const DEAD_AFTER = 4
 /** Healer pass interval of lab peers: membership changes start passes anyway, this catches what they miss. */
 export const HEAL_INTERVAL = 2 * second
 
-/** Peers started at once: libp2p refuses inbound handshakes beyond 10 pending, and bootstrap dials only once. */
+/** Peers started at once: libp2p refuses inbound handshakes beyond 10 pending, and a refused peer dials again only after a wait. */
 export const START_BATCH = 4
 
 /** How long a peer may take to print its identity; Node and libp2p start slowly on a busy 2-core machine. */
