@@ -7,6 +7,9 @@ export const DEFAULT_CAPACITY = Infinity
 /** Large enough to amortise per-chunk overhead, small enough to hash and send in one go. */
 export const DEFAULT_MAX_CHUNK_SIZE = 4 * MiB
 
+/** Pieces of a chunk are gathered up to this many bytes before they are written in one call. */
+export const WRITE_BATCH = 1 * MiB
+
 /** Three copies survive two simultaneous peer losses, the usual baseline for repair. */
 export const DEFAULT_REPLICAS = 3
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { bytesMatch, chunkFileCid, shardOf } from './cid.ts'
-import { BLOCKS_DIR, META_SUFFIX, TMP_DIR } from './constants.ts'
+import { BLOCKS_DIR, META_SUFFIX, TMP_DIR, WRITE_BATCH } from './constants.ts'
 import { ChunkCorruptError, ChunkMismatchError, ChunkNotFoundError, StorageError, StoreNotOpenError } from './errors.ts'
 import { IncomingChunk } from './incoming-chunk.ts'
 import { KeyLock } from './key-lock.ts'
@@ -28,7 +28,7 @@ export interface ChunkFs {
 }
 
 export interface ChunkFileHandle {
-  write(bytes: Uint8Array, offset: number, length: number): Promise<{ bytesWritten: number }>
+  writev(pieces: Uint8Array[]): Promise<{ bytesWritten: number }>
   sync(): Promise<void>
   close(): Promise<void>
 }
@@ -281,10 +281,21 @@ export class FsChunkStore implements ChunkStore {
   async #writeTemp (path: string, pieces: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void> {
     const file = await io('create temp file', async () => this.#fs.open(path, 'wx'))
     try {
+      // a chunk arrives as many small pieces (a TLS record is 16 KiB at most), and every write is a round trip to
+      // libuv's thread pool: gathering them into one writev per WRITE_BATCH spared a storing peer 64 of those per MiB
+      let batch: Uint8Array[] = []
+      let batched = 0
       for await (const piece of pieces) {
         signal?.throwIfAborted()
-        await io('write chunk', async () => writeAll(file, piece))
+        batch.push(piece)
+        batched += piece.length
+        if (batched >= WRITE_BATCH) {
+          await io('write chunk', async () => writeAll(file, batch))
+          batch = []
+          batched = 0
+        }
       }
+      if (batch.length > 0) await io('write chunk', async () => writeAll(file, batch))
       await io('sync chunk', async () => file.sync())
     } catch (err) {
       await file.close().catch(() => {})
@@ -386,11 +397,15 @@ async function io <T> (action: string, task: () => Promise<T>): Promise<T> {
   }
 }
 
-async function writeAll (file: ChunkFileHandle, bytes: Uint8Array): Promise<void> {
-  let offset = 0
-  while (offset < bytes.length) {
-    const { bytesWritten } = await file.write(bytes, offset, bytes.length - offset)
-    offset += bytesWritten
+/** writev may land fewer bytes than asked; carries on from where it stopped. */
+async function writeAll (file: ChunkFileHandle, pieces: Uint8Array[]): Promise<void> {
+  const rest = pieces.filter(piece => piece.length > 0)
+  let first = 0
+  while (first < rest.length) {
+    let { bytesWritten } = await file.writev(first === 0 ? rest : rest.slice(first))
+    if (bytesWritten <= 0) throw new Error('the file system accepted no bytes')
+    while (first < rest.length && bytesWritten >= rest[first].length) bytesWritten -= rest[first++].length
+    if (bytesWritten > 0) rest[first] = rest[first].subarray(bytesWritten)
   }
 }
 

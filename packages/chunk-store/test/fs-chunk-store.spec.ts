@@ -38,10 +38,11 @@ function diskFillingUp (): ChunkFs & { failNextWrite: boolean } {
     async open (path: string, flags: string) {
       const file = await fs.open(path, flags)
       return {
-        async write (bytes: Uint8Array, offset: number, length: number) {
-          if (!faulty.failNextWrite) return file.write(bytes, offset, length)
+        async writev (pieces: Uint8Array[]) {
+          if (!faulty.failNextWrite) return file.writev(pieces)
           faulty.failNextWrite = false
-          await file.write(bytes, offset, Math.floor(length / 2))
+          const first = pieces[0]
+          await file.write(first, 0, Math.floor(first.length / 2))
           throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
         },
         sync: async () => file.sync(),
@@ -50,6 +51,27 @@ function diskFillingUp (): ChunkFs & { failNextWrite: boolean } {
     }
   }
   return faulty
+}
+
+/** Node's file system, except that every gathered write lands at most `most` bytes, as writev may. */
+function shortWrites (most: number): ChunkFs & { calls: number } {
+  const short = {
+    ...fs,
+    calls: 0,
+    async open (path: string, flags: string) {
+      const file = await fs.open(path, flags)
+      return {
+        async writev (pieces: Uint8Array[]) {
+          short.calls++
+          const bytes = Buffer.concat(pieces)
+          return file.write(bytes, 0, Math.min(most, bytes.length))
+        },
+        sync: async () => file.sync(),
+        close: async () => file.close()
+      }
+    }
+  }
+  return short
 }
 
 describeChunkStore('fs chunk store', init => createChunkStore({ ...init, dir: newDir() }))
@@ -181,6 +203,22 @@ describe('fs chunk store on disk', () => {
     assert.equal(store.free, 2000)
     await store.put(chunk.cid, chunk.bytes)
     assert.equal(store.size, 1000)
+  })
+
+  it('stores a chunk streamed in many pieces whole, even when the file system takes fewer bytes than asked', async () => {
+    const dir = newDir()
+    const shortFs = shortWrites(700)
+    const store = await openStore(new FsChunkStore({ fs: shortFs }, { dir }))
+    const chunk = makeChunk(10_000)
+    // uneven pieces, so short writes end inside a piece as well as between two
+    const ends = [1, 333, 1000, 1001, 4096, 9999, 10_000]
+    const pieces = ends.map((end, i) => chunk.bytes.subarray(i === 0 ? 0 : ends[i - 1], end))
+
+    await store.putStream(chunk.cid, countedSource(pieces).source)
+
+    assert.deepEqual(new Uint8Array(await fs.readFile(chunkPath(dir, chunk.cid))), new Uint8Array(chunk.bytes))
+    assert.deepEqual(new Uint8Array(await store.get(chunk.cid)), new Uint8Array(chunk.bytes))
+    assert.ok(shortFs.calls >= 15, `${shortFs.calls} writes of at most 700 bytes`)
   })
 
   it('passes on the error of a stream that fails midway, leaving no chunk and no temp file', async () => {
