@@ -135,9 +135,19 @@ export const REPROVIDE_INTERVAL = hour
  * At 16 MiB the governor fired on the ordinary swing of chunks in flight, and a forced collection seems to leave
  * V8 collecting the old generation more often on its own: a 256 MiB get took 7–10 CPU-seconds across the peers
  * against 5.3–5.5 with no governor (same hour, same machine); at 48 MiB it fired 9 times in a put and three gets
- * of 256 MiB, against 34.
+ * of 256 MiB, against 34. Since the heap may grow to twice its live size (HEAP_GROWING_PERCENT), 48 MiB let an
+ * uploader's heap reach 103 MiB and its RSS 292–304 MiB in a 1 GiB put; at 32 MiB its peak was 266 (2 runs each).
  */
-export const MEMORY_GC_STEP = 48 * MiB
+export const MEMORY_GC_STEP = 32 * MiB
+
+/**
+ * V8 lets the old generation grow to (1 + this/100) times what survived the last full collection before it starts
+ * the next one. Left to choose, it allowed about 1.2 times on a peer's 40–50 MB heap, and a peer serving chunks then
+ * ran a full collection every 200–400 ms: 10–13 in a 256 MiB get, 0.4–1 s of its CPU. At 100 (twice the live heap)
+ * it ran none; get went from 65–67 to 98–115 MiB/s and put with 3 replicas from 27–32 to 38–47 (256 MiB, two
+ * alternating runs each). At 50 a 1 GiB get ran at 85 MiB/s against 118–127 at 100.
+ */
+export const HEAP_GROWING_PERCENT = 100
 
 /**
  * ...and only when the process holds more resident memory than this: below it, V8's own collections keep up without

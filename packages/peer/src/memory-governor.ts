@@ -1,6 +1,6 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
-import { MEMORY_BUDGET, MEMORY_CHECK_INTERVAL, MEMORY_GC_STEP } from './constants.ts'
+import { HEAP_GROWING_PERCENT, MEMORY_BUDGET, MEMORY_CHECK_INTERVAL, MEMORY_GC_STEP } from './constants.ts'
 
 /**
  * Keeps garbage buffers and heap objects from piling up during transfers. Chunk buffers live across several
@@ -9,7 +9,9 @@ import { MEMORY_BUDGET, MEMORY_CHECK_INTERVAL, MEMORY_GC_STEP } from './constant
  * ArrayBuffers and on the heap have grown by `step` since the last collection and the process is over its `budget`
  * of resident memory, this runs one, so the peak stays near the budget. Only then: a forced collection is a full
  * stop-the-world pause of 30–160 ms on a peer's heap, and forcing one every 16 MiB cost a reader a quarter of a
- * get's wall time (26 pauses, 1.8 s, on 256 MiB). Below the budget V8's own incremental collections do the work.
+ * get's wall time (26 pauses, 1.8 s, on 256 MiB). Below the budget V8's own incremental collections do the work,
+ * and they are told to let the heap grow to twice its live size first (HEAP_GROWING_PERCENT), so a peer moving
+ * chunks does not spend its time collecting a heap that barely grew.
  */
 export class MemoryGovernor {
   /** Collections this governor forced. */
@@ -21,12 +23,13 @@ export class MemoryGovernor {
   #baseline = 0
   #timer?: ReturnType<typeof setInterval>
 
-  constructor (init: { step?: number, budget?: number, interval?: number } = {}) {
+  constructor (init: { step?: number, budget?: number, interval?: number, heapGrowingPercent?: number } = {}) {
     this.#step = init.step ?? MEMORY_GC_STEP
     this.#budget = init.budget ?? MEMORY_BUDGET
     this.#interval = init.interval ?? MEMORY_CHECK_INTERVAL
     // exposing gc at run time is supported by V8 and avoids asking every launcher to pass --expose-gc
     v8.setFlagsFromString('--expose-gc')
+    v8.setFlagsFromString(`--heap-growing-percent=${init.heapGrowingPercent ?? HEAP_GROWING_PERCENT}`)
     this.#gc = vm.runInNewContext('gc')
   }
 
