@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util'
 import { cleanup, randomFile, sha256File, startNetwork, startPeer, tempDir, waitForMesh } from '../test/helpers/network.ts'
 
 const MiB = 1024 * 1024
-const BIN = new URL('../packages/peer/src/bin.ts', import.meta.url).pathname
+const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
 const { values } = parseArgs({ options: { size: { type: 'string', default: '1024' }, peers: { type: 'string', default: '4' }, replicas: { type: 'string', default: '3' } } })
 const size = Number(values.size) * MiB
 

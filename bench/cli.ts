@@ -7,7 +7,7 @@ import { waitFor } from '../test/helpers/network.ts'
 import type { TestPeer } from '../test/helpers/network.ts'
 import type { Readable } from 'node:stream'
 
-const BIN = new URL('../packages/peer/src/bin.ts', import.meta.url).pathname
+const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
 const PROBE = new URL('./rss-probe.ts', import.meta.url).pathname
 
 export interface CliRun {

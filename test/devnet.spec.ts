@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import { ionnet, randomFile, sha256File, tempDir, waitFor } from './helpers/network.ts'
 import type { ChildProcess } from 'node:child_process'
 
-const BIN = new URL('../packages/peer/src/bin.ts', import.meta.url).pathname
+const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
 
 function alive (pid: number): boolean {
   try {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { ChildProcess } from 'node:child_process'
 
-const BIN = new URL('../../packages/peer/src/bin.ts', import.meta.url).pathname
+const BIN = new URL('../../packages/peer/src/bin.js', import.meta.url).pathname
 
 /** What a finished CLI command left behind. */
 export interface RunResult {

@@ -406,7 +406,7 @@ export function createLab (init: LabInit = {}): Lab {
 /** The `ionnet` entry point of the peer package this lab runs. */
 function peerBin (): string {
   const require = createRequire(import.meta.url)
-  return join(dirname(require.resolve('@ionnet/peer')), 'bin.ts')
+  return join(dirname(require.resolve('@ionnet/peer')), 'bin.js')
 }
 
 /** sha2-256 of a file, streamed. */

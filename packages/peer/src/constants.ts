@@ -170,7 +170,7 @@ export const DEVNET_START_TIMEOUT = 60 * second
 /**
  * Node flags for peer processes. A small young generation: chunk buffers otherwise let V8 grow it to ~100 MiB
  * during transfers, and an idle peer answering DHT traffic during a 256 MiB put grew to 282 MiB RSS without it
- * against 157 MiB with it. V8 reads it only at start-up, so it rides on the command line (also in bin.ts's
+ * against 157 MiB with it. V8 reads it only at start-up, so it rides on the command line (also in bin.js's
  * shebang and in .npmrc for npm scripts).
  */
 export const PEER_NODE_FLAGS = ['--max-semi-space-size=2']

@@ -55,7 +55,7 @@ export class DevnetError extends IonNetError {
   code = 'ERR_DEVNET'
 }
 
-const BIN = new URL('./bin.ts', import.meta.url).pathname
+const BIN = new URL('./bin.js', import.meta.url).pathname
 
 /**
  * Starts `peers` real `ionnet peer start` processes on loopback, each with its own repo under one folder: the first
