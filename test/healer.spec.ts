@@ -6,7 +6,7 @@ import { cleanup, randomFile, sha256File, startNetwork, startPeer, tempDir, wait
 import type { TestPeer } from './helpers/network.ts'
 
 const MiB = 1024 * 1024
-const HEAL_ARGS = ['--heal-interval', '1000', '--scrub-rate', '20']
+const HEAL_ARGS = ['--heal-interval', '1000', '--scrub-rate', '20', '--scrub-interval', '1000']
 
 interface Health { blocks: number, replicas: number, min: number, median: number, max: number, underReplicated: number, copies: number[] }
 

@@ -24,5 +24,13 @@ export const SURPLUS_MARGIN = 1
 /** Chunks re-verified per second by scrub; a full pass over 10 000 chunks takes under an hour and costs little I/O. */
 export const SCRUB_RATE = 4
 
+/**
+ * A scrub pass starts at most this often. Without a floor a peer holding a handful of chunks read and hashed each of
+ * them four times a second, forever: in a 50-peer network on one machine, idle peers that held a few chunks each
+ * spent a tenth of the machine's CPU on sha2-256. A day is the usual pace of a disk scrub; a copy that rots in
+ * between is still caught by the next get that reads it, which verifies every byte.
+ */
+export const SCRUB_INTERVAL = 24 * 60 * 60 * second
+
 /** Peers asked per chunk when looking for holders beyond the replica count and margin. */
 export const EXTRA_CANDIDATES = 3

@@ -1,4 +1,4 @@
-import { BUSY_RETRY, CHECK_INTERVAL, EXTRA_CANDIDATES, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_RATE, SETTLE_DELAY, SURPLUS_MARGIN } from './constants.ts'
+import { BUSY_RETRY, CHECK_INTERVAL, EXTRA_CANDIDATES, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_INTERVAL, SCRUB_RATE, SETTLE_DELAY, SURPLUS_MARGIN } from './constants.ts'
 import { census } from './census.ts'
 import { NoHealthyCopyError } from './errors.ts'
 import { TokenBucket } from './token-bucket.ts'
@@ -21,6 +21,8 @@ export class Healer extends EventTarget {
   readonly #concurrency: number
   readonly #margin: number
   readonly #scrubRate: number
+  readonly #scrubInterval: number
+  #scrubPassStarted = -Infinity
   readonly #bucket: TokenBucket
   readonly #inFlight = new Set<string>()
   #abort = new AbortController()
@@ -39,6 +41,7 @@ export class Healer extends EventTarget {
     this.#concurrency = init.concurrency ?? REPAIR_CONCURRENCY
     this.#margin = init.margin ?? SURPLUS_MARGIN
     this.#scrubRate = init.scrubRate ?? SCRUB_RATE
+    this.#scrubInterval = init.scrubInterval ?? SCRUB_INTERVAL
     this.#bucket = new TokenBucket(init.bandwidth ?? REPAIR_BANDWIDTH)
   }
 
@@ -233,6 +236,8 @@ export class Healer extends EventTarget {
       if (this.#scrubQueue.length === 0) {
         // an empty store was listed four times a second, for nothing
         if (this.#c.store.count === 0) return
+        if (Date.now() - this.#scrubPassStarted < this.#scrubInterval) return
+        this.#scrubPassStarted = Date.now()
         for await (const { cid } of this.#c.store.list()) this.#scrubQueue.push(cid)
         if (this.#scrubQueue.length === 0) return
       }

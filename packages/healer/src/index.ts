@@ -29,7 +29,7 @@ import type { CID } from 'multiformats/cid'
 export { Healer } from './healer.ts'
 export type { ChunkCensus } from './census.ts'
 export { NoHealthyCopyError } from './errors.ts'
-export { CHECK_INTERVAL, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_RATE, SURPLUS_MARGIN } from './constants.ts'
+export { CHECK_INTERVAL, REPAIR_BANDWIDTH, REPAIR_CONCURRENCY, SCRUB_INTERVAL, SCRUB_RATE, SURPLUS_MARGIN } from './constants.ts'
 
 /** A live peer as the healer sees it. */
 export interface LivePeer {
@@ -77,6 +77,8 @@ export interface HealerInit {
   margin?: number
   /** Chunks verified per second by scrub (0 turns scrub off). */
   scrubRate?: number
+  /** Least ms between the starts of two scrub passes over the store. */
+  scrubInterval?: number
 }
 
 /** One copy made by the healer: a repair, a move toward placement, or a replacement of a corrupt copy. */

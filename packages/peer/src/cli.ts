@@ -71,6 +71,7 @@ function buildProgram (io: CliIo): Command {
     .option('--repair-concurrency <n>', 'repairs in flight at once', parsePositiveInt)
     .option('--repair-bandwidth <size>', 'bytes per second repairs may send, e.g. 32MiB', parseSize)
     .option('--scrub-rate <n>', 'stored chunks re-verified per second (0: off)', parseNonNegativeInt)
+    .option('--scrub-interval <ms>', 'least ms between the starts of two scrub passes over the store (default: a day)', parsePositiveInt)
     .addHelpText('after', `\nDefault listen address: ${DEFAULT_LISTEN.join(', ')}\n\nExample:\n  ionnet peer start --repo /tmp/p2 --listen /ip4/127.0.0.1/tcp/0 --api 127.0.0.1:0 \\\n    --bootstrap /ip4/127.0.0.1/tcp/7878/p2p/12D3Koo...`)
     .action(async (opts) => { await startPeer(opts, io) })
 
@@ -227,7 +228,7 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
     heartbeat: opts.heartbeat,
     deadAfter: opts.deadAfter,
     mdns: opts.mdns === true,
-    healer: { interval: opts.healInterval, concurrency: opts.repairConcurrency, bandwidth: opts.repairBandwidth, scrubRate: opts.scrubRate }
+    healer: { interval: opts.healInterval, concurrency: opts.repairConcurrency, bandwidth: opts.repairBandwidth, scrubRate: opts.scrubRate, scrubInterval: opts.scrubInterval }
   })
   daemon.peer.healer.addEventListener('repair', (evt) => {
     const r = (evt as CustomEvent<RepairEvent>).detail
