@@ -24,6 +24,8 @@ export interface PeerIdentity {
   capacity: number | null
   /** True when the peer only talks to peers holding its swarm key. */
   private: boolean
+  /** ms between this peer's heartbeats now: its set interval, longer in a network of many peers. */
+  heartbeatMs: number
   /** Heartbeats dropped for a bad signature, shape or sequence number. */
   heartbeatsDropped: number
 }
@@ -35,6 +37,8 @@ export interface PeerSummary {
   connected: boolean
   /** ms since its last heartbeat. */
   lastSeenMs: number
+  /** The interval its last heartbeat named; it counts as dead after the dead-after count of these in silence. */
+  heartbeatMs: number
   addrs: string[]
   chunks: number
   bytes: number

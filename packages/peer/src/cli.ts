@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { IonNetClient, readApiInfo, writeFileAtomic } from '@ionnet/client'
 import { Command, InvalidArgumentError } from 'commander'
-import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, DEAD_AFTER_MISSED } from './constants.ts'
+import { DEFAULT_API, DEFAULT_LISTEN, DEFAULT_REPLICAS, DEVNET_HEARTBEAT, DEVNET_PEERS, HEARTBEAT_INTERVAL, HEARTBEAT_PEERS, DEAD_AFTER_MISSED } from './constants.ts'
 import { dashboardUrl } from './dashboard-files.ts'
 import { BadRequestError, LocalFileError } from './errors.ts'
 import { formatBytes, progress } from './progress.ts'
@@ -63,6 +63,7 @@ function buildProgram (io: CliIo): Command {
     .option('--capacity <size>', 'most bytes this peer stores for the network, e.g. 50GiB (default: unlimited)', parseSize)
     .option('--heartbeat <ms>', 'heartbeat interval in ms', parsePositiveInt, HEARTBEAT_INTERVAL)
     .option('--dead-after <beats>', 'missed heartbeats after which a peer is dead', parsePositiveInt, DEAD_AFTER_MISSED)
+    .option('--heartbeat-peers <n>', `live peers up to which --heartbeat holds; beyond, it grows with their number (default: ${HEARTBEAT_PEERS})`, parsePositiveInt)
     .option('--mdns', 'discover peers on the local network with mDNS (multicast)')
     .option('--swarm-key <file>', 'join the private swarm of this pre-shared key (default: <repo>/swarm.key if present)')
     .option('--api-public', 'allow --api on an address other than loopback (the token is still required)')
@@ -227,6 +228,7 @@ async function startPeer (opts: any, io: CliIo): Promise<void> {
     capacity: opts.capacity,
     heartbeat: opts.heartbeat,
     deadAfter: opts.deadAfter,
+    heartbeatPeers: opts.heartbeatPeers,
     mdns: opts.mdns === true,
     healer: { interval: opts.healInterval, concurrency: opts.repairConcurrency, bandwidth: opts.repairBandwidth, scrubRate: opts.scrubRate, scrubInterval: opts.scrubInterval }
   })

@@ -1,5 +1,5 @@
 import { decode, encode } from 'cborg'
-import { PROTOCOL_VERSION } from './constants.ts'
+import { MAX_HEARTBEAT_INTERVAL, PROTOCOL_VERSION } from './constants.ts'
 
 /** What a peer says about itself every heartbeat interval. */
 export interface Heartbeat {
@@ -40,6 +40,14 @@ export function decodeHeartbeat (bytes: Uint8Array): Heartbeat | undefined {
   if (!Number.isSafeInteger(m.v) || m.v < PROTOCOL_VERSION) return undefined
   if (typeof m.p !== 'string' || m.p.length > 100) return undefined
   if (!Array.isArray(m.a) || m.a.length > MAX_ADDRS || !m.a.every((a: unknown) => typeof a === 'string' && a.length <= MAX_ADDR_LENGTH)) return undefined
-  if (m.i < 10 || m.i > 3_600_000) return undefined
+  if (m.i < 10 || m.i > MAX_HEARTBEAT_INTERVAL) return undefined
   return { version: m.v, peer: m.p, addrs: m.a, seq: m.s, interval: m.i, chunks: m.c, bytes: m.b, free: m.f }
+}
+
+/**
+ * The interval a peer beats at with `peers` live peers counted (itself included): its set interval up to `scaleFrom`
+ * peers, then growing in proportion, so the network's beats per interval stay near `scaleFrom` (see HEARTBEAT_PEERS).
+ */
+export function scaledInterval (interval: number, peers: number, scaleFrom: number): number {
+  return Math.min(MAX_HEARTBEAT_INTERVAL, Math.max(interval, Math.round(interval * peers / scaleFrom)))
 }

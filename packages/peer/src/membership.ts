@@ -1,7 +1,7 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEAD_AFTER_MISSED, HEARTBEAT_INTERVAL, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT, REJOIN_MAX_WAIT, REJOIN_WINDOW } from './constants.ts'
-import { decodeHeartbeat, encodeHeartbeat } from './heartbeat.ts'
+import { DEAD_AFTER_MISSED, EARLY_BEAT_GAP, HEARTBEAT_INTERVAL, HEARTBEAT_PEERS, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT, REJOIN_MAX_WAIT, REJOIN_WINDOW } from './constants.ts'
+import { decodeHeartbeat, encodeHeartbeat, scaledInterval } from './heartbeat.ts'
 import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Message } from '@libp2p/gossipsub'
@@ -38,6 +38,8 @@ export interface MembershipInit {
   interval?: number
   /** Missed intervals after which a peer counts as dead. */
   deadAfter?: number
+  /** Live peers up to which `interval` holds; beyond, it grows with their number. */
+  scaleFrom?: number
 }
 
 /**
@@ -47,23 +49,36 @@ export interface MembershipInit {
 export class Membership extends TypedEventEmitter<MembershipEvents> {
   /** Heartbeats dropped for a bad signature, a bad shape or a replayed sequence number. */
   dropped = 0
+  /** The interval set for this peer; `currentInterval` is what it beats at now. */
   readonly interval: number
   readonly deadAfter: number
+  readonly scaleFrom: number
+  #current: number
   readonly #components: MembershipComponents
   readonly #peers = new Map<string, PeerRecord>()
   /** Next dial of each dead peer we hold no connection to, and the wait after it. */
   readonly #retries = new Map<string, { next: number, wait: number }>()
   #seq = Date.now()
-  #timer?: ReturnType<typeof setInterval>
+  #running = false
+  #lastBeat = 0
+  #timer?: ReturnType<typeof setTimeout>
+  #early?: ReturnType<typeof setTimeout>
   #sweeper?: ReturnType<typeof setInterval>
   #onMessage = (evt: CustomEvent<Message>): void => { this.#receive(evt.detail) }
-  #onSubscription = (): void => { this.beat() }
+  #onSubscription = (): void => { this.#beatSoon() }
 
   constructor (components: MembershipComponents, init: MembershipInit = {}) {
     super()
     this.#components = components
     this.interval = init.interval ?? HEARTBEAT_INTERVAL
     this.deadAfter = init.deadAfter ?? DEAD_AFTER_MISSED
+    this.scaleFrom = init.scaleFrom ?? HEARTBEAT_PEERS
+    this.#current = this.interval
+  }
+
+  /** ms between this peer's beats now: the set interval, stretched in a network larger than `scaleFrom`. */
+  get currentInterval (): number {
+    return this.#current
   }
 
   start (): void {
@@ -72,14 +87,16 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     // a peer that just subscribed learns about us now instead of one interval later
     pubsub.addEventListener('subscription-change', this.#onSubscription)
     pubsub.subscribe(HEARTBEAT_TOPIC)
-    this.#timer = setInterval(() => { this.beat() }, this.interval)
+    this.#running = true
     this.#sweeper = setInterval(() => { this.#sweep(); this.#rejoinDead() }, Math.max(50, Math.floor(this.interval / 2)))
     this.beat()
   }
 
   stop (): void {
     const { pubsub } = this.#components.node.services
-    clearInterval(this.#timer)
+    this.#running = false
+    clearTimeout(this.#timer)
+    clearTimeout(this.#early)
     clearInterval(this.#sweeper)
     this.#retries.clear()
     pubsub.removeEventListener('message', this.#onMessage)
@@ -87,21 +104,48 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
     pubsub.unsubscribe(HEARTBEAT_TOPIC)
   }
 
-  /** Publishes one heartbeat now. Never throws: a missed beat is tolerated by design. */
+  /** Publishes one heartbeat now and counts the next interval from it. Never throws: a missed beat is tolerated by design. */
   beat (): void {
     const { node, store, log } = this.#components
     const free = store.free === Infinity ? -1 : store.free
+    // the beat names the interval that follows it, so nobody judges our silence by a shorter one
+    this.#current = scaledInterval(this.interval, this.#aliveCount() + 1, this.scaleFrom)
+    this.#lastBeat = Date.now()
+    if (this.#running) {
+      clearTimeout(this.#timer)
+      this.#timer = setTimeout(() => { this.beat() }, this.#current)
+    }
     const data = encodeHeartbeat({
       version: PROTOCOL_VERSION,
       peer: node.peerId.toString(),
       addrs: node.getMultiaddrs().map(a => a.toString()).slice(0, 32),
       seq: this.#seq++,
-      interval: this.interval,
+      interval: this.#current,
       chunks: store.count,
       bytes: store.size,
       free
     })
     node.services.pubsub.publish(HEARTBEAT_TOPIC, data).catch((err: Error) => { log('heartbeat failed: %s', err.message) })
+  }
+
+  /**
+   * A peer that just subscribed learns about us now rather than one interval later; a burst of joins in a large
+   * network, each of which every peer sees, costs one beat each EARLY_BEAT_GAP instead of one per join.
+   */
+  #beatSoon (): void {
+    if (!this.#running || this.#early != null) return
+    const wait = Math.max(0, this.#lastBeat + Math.min(this.interval, EARLY_BEAT_GAP) - Date.now())
+    this.#early = setTimeout(() => {
+      this.#early = undefined
+      if (this.#running) this.beat()
+    }, wait)
+  }
+
+  #aliveCount (): number {
+    const now = Date.now()
+    let n = 0
+    for (const rec of this.#peers.values()) if (this.#isFresh(rec, now)) n++
+    return n
   }
 
   /** Every peer ever heard from, alive or dead. */

@@ -41,6 +41,8 @@ export interface PeerInit {
   heartbeat?: number
   /** Missed heartbeats after which a peer counts as dead. */
   deadAfter?: number
+  /** Live peers up to which `heartbeat` holds; beyond, the interval grows with their number (HEARTBEAT_PEERS, 20). */
+  heartbeatPeers?: number
   /** Discover peers on the LAN with mDNS (multicast; off unless asked for). */
   mdns?: boolean
   /** Private swarm key (file contents); when unset, `<repo>/swarm.key` is used if it exists. */
@@ -81,7 +83,7 @@ export class IonNetPeer {
     this.keyring = new Keyring(this.repo.keyringPath)
     this.#joiner = new Joiner({ node: this.node, log: logger('ionnet:joiner') }, { bootstrap: init.bootstrap })
     this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer') })
-    this.membership = new Membership({ node: this.node, store: this.store, log: logger('ionnet:membership') }, { interval: init.heartbeat, deadAfter: init.deadAfter })
+    this.membership = new Membership({ node: this.node, store: this.store, log: logger('ionnet:membership') }, { interval: init.heartbeat, deadAfter: init.deadAfter, scaleFrom: init.heartbeatPeers })
     this.protocol = new ChunkProtocol({
       node: this.node,
       store: this.store,
@@ -147,6 +149,7 @@ export class IonNetPeer {
       bytes: this.store.size,
       capacity: Number.isFinite(this.store.capacity) ? this.store.capacity : null,
       private: this.#private,
+      heartbeatMs: this.membership.currentInterval,
       heartbeatsDropped: this.membership.dropped
     }
   }
@@ -244,6 +247,7 @@ export class IonNetPeer {
       alive: p.alive,
       connected: connected.has(p.id.toString()),
       lastSeenMs: now - p.lastSeen,
+      heartbeatMs: p.interval,
       addrs: p.addrs,
       chunks: p.chunks,
       bytes: p.bytes,

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { encode } from 'cborg'
 import { cidForChunk } from '@ionnet/chunk-store'
-import { decodeHeartbeat, encodeHeartbeat } from '../src/heartbeat.ts'
+import { decodeHeartbeat, encodeHeartbeat, scaledInterval } from '../src/heartbeat.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/messages.ts'
 
 const MAX = 4 * 1024 * 1024
@@ -42,5 +42,16 @@ describe('heartbeats', () => {
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, interval: 1 }))).to.equal(undefined)
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, addrs: Array(100).fill('/ip4/1.2.3.4/tcp/1') }))).to.equal(undefined)
     expect(decodeHeartbeat(encodeHeartbeat({ ...hb, free: -2 }))).to.equal(undefined)
+  })
+
+  it('name a longer interval in a network past the scaling size, so the network carries as many beats per interval', () => {
+    expect(scaledInterval(5000, 2, 20)).to.equal(5000)
+    expect(scaledInterval(5000, 20, 20)).to.equal(5000)
+    expect(scaledInterval(5000, 50, 20)).to.equal(12_500)
+    // beats per 5 s across the network: 50 peers at 12.5 s send as many as 20 at 5 s
+    expect(50 * 5000 / scaledInterval(5000, 50, 20)).to.equal(20)
+    // never longer than a heartbeat may name, or receivers would drop it
+    const longest = scaledInterval(600_000, 1000, 20)
+    expect(decodeHeartbeat(encodeHeartbeat({ ...hb, interval: longest }))?.interval).to.equal(longest)
   })
 })
