@@ -19,7 +19,7 @@ describe('membership: heartbeats that stop over a connection that stays open', f
     dir = await tempDir()
     p1 = await startPeer()
     procs.push(p1)
-    // the monitor pings every 30 s by default; every 5 s here, so its pings overlap the DHT's within the test
+    // the monitor pings every 2 minutes by default; every 5 s here, so its pings overlap the DHT's within the test
     q = await createPeer({ repo: join(dir, 'q'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [p1.addr], heartbeat: 300, pingInterval: 5000 })
     await waitFor(() => q.membership.isAlive(p1.peerId), { message: 'q to see p1 alive' })
     await waitFor(async () => (await p1.json(['peers'])).peers.some((p: any) => p.peerId === q.peerId && p.alive), { message: 'p1 to see q alive' })

@@ -58,8 +58,7 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
     streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: STREAM_WINDOW } })],
     peerDiscovery,
     // libp2p pings every connection every 10 s by default, each ping a new stream that the peer store records; an
-    // idle 20-peer network spent 2.3–3.0% of a core per peer with that, 2.1 with 30 s. Heartbeats already tell a silent
-    // peer apart (membership.ts hangs up and redials it), so the monitor only has to catch a connection nobody uses
+    // idle 20-peer network spent 2.3–3.0% of a core per peer with that, 2.1 with 30 s (see CONNECTION_PING_INTERVAL)
     connectionMonitor: { pingInterval: init.pingInterval ?? CONNECTION_PING_INTERVAL },
     connectionManager: {
       // every local peer shares one address; without this, loopback and one-host setups lose connections to the per-host rate limit
