@@ -11,6 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { createLibp2p } from 'libp2p'
 import { CONNECTION_PING_INTERVAL, DHT_PROTOCOL, GOSSIP_LAZY_DEGREE, GOSSIP_MESH_DEGREE, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PING_MAX_INBOUND, PING_MAX_OUTBOUND, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD, STREAM_WINDOW } from './constants.ts'
+import { batchYamuxWindowUpdates } from './yamux-window.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p } from '@libp2p/interface'
@@ -42,6 +43,7 @@ export interface NodeInit {
 
 /** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
 export async function createNode (init: NodeInit): Promise<IonNetNode> {
+  batchYamuxWindowUpdates()
   const peerDiscovery = []
   if (init.mdns) peerDiscovery.push(mdns({ serviceTag: '_ionnet._udp.local' }))
 
