@@ -27,8 +27,8 @@ export const SCRUB_RATE = 4
 /**
  * A scrub pass starts at most this often. Without a floor a peer holding a handful of chunks read and hashed each of
  * them four times a second, forever: in a 50-peer network on one machine, after a put left a few chunks on each
- * peer, sha2-256 was 6% of the machine's CPU samples (perf) while nothing happened. A day is the usual pace of a disk scrub; a copy that rots in
- * between is still caught by the next get that reads it, which verifies every byte.
+ * peer, sha2-256 was 6% of the machine's CPU samples (perf) while nothing happened. A day is the usual pace of a
+ * disk scrub; a copy that rots in between is still caught by the next get that reads it, which verifies every byte.
  */
 export const SCRUB_INTERVAL = 24 * 60 * 60 * second
 
