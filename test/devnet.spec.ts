@@ -4,10 +4,9 @@ import { once } from 'node:events'
 import { access, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { ionnet, randomFile, sha256File, tempDir, waitFor } from './helpers/network.ts'
+import { BIN, ionnet, randomFile, sha256File, tempDir, waitFor } from './helpers/network.ts'
 import type { ChildProcess } from 'node:child_process'
 
-const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
 
 function alive (pid: number): boolean {
   try {

@@ -2,10 +2,9 @@ import { expect } from 'chai'
 import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cleanup, ionnet, randomFile, sha256File, startNetwork, tempDir, waitForMesh } from './helpers/network.ts'
+import { BIN, cleanup, ionnet, randomFile, sha256File, startNetwork, tempDir, waitForMesh } from './helpers/network.ts'
 import type { TestPeer } from './helpers/network.ts'
 
-const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
 const MiB = 1024 * 1024
 
 /** Runs `ionnet <args>` under a pseudo-terminal (util-linux `script`), as a user at a terminal would. */

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { ChildProcess } from 'node:child_process'
 
-const BIN = new URL('../../packages/peer/src/bin.js', import.meta.url).pathname
+/** The `ionnet` CLI's entry point, run with this process's Node. */
+export const BIN = new URL('../../packages/peer/src/bin.js', import.meta.url).pathname
 
 /** What a finished CLI command left behind. */
 export interface RunResult {

@@ -30,47 +30,40 @@ function chunkPath (dir: string, cid: CID): string {
   return join(dir, 'blocks', name.slice(-3, -1), name)
 }
 
-/** Node's file system, except that the next chunk write lands half its bytes and then fails with ENOSPC. */
-function diskFillingUp (): ChunkFs & { failNextWrite: boolean } {
-  const faulty = {
+/** Node's file system, with every chunk write (one writev of gathered pieces) going through `writev` instead. */
+function withWritev (writev: (file: fs.FileHandle, pieces: Uint8Array[]) => Promise<{ bytesWritten: number }>): ChunkFs {
+  return {
     ...fs,
-    failNextWrite: false,
     async open (path: string, flags: string) {
       const file = await fs.open(path, flags)
       return {
-        async writev (pieces: Uint8Array[]) {
-          if (!faulty.failNextWrite) return file.writev(pieces)
-          faulty.failNextWrite = false
-          const first = pieces[0]
-          await file.write(first, 0, Math.floor(first.length / 2))
-          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-        },
+        writev: async (pieces: Uint8Array[]) => writev(file, pieces),
         sync: async () => file.sync(),
         close: async () => file.close()
       }
     }
   }
+}
+
+/** Node's file system, except that the next chunk write lands half its bytes and then fails with ENOSPC. */
+function diskFillingUp (): ChunkFs & { failNextWrite: boolean } {
+  const faulty = Object.assign(withWritev(async (file, pieces) => {
+    if (!faulty.failNextWrite) return file.writev(pieces)
+    faulty.failNextWrite = false
+    const first = pieces[0]
+    await file.write(first, 0, Math.floor(first.length / 2))
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+  }), { failNextWrite: false })
   return faulty
 }
 
 /** Node's file system, except that every gathered write lands at most `most` bytes, as writev may. */
 function shortWrites (most: number): ChunkFs & { calls: number } {
-  const short = {
-    ...fs,
-    calls: 0,
-    async open (path: string, flags: string) {
-      const file = await fs.open(path, flags)
-      return {
-        async writev (pieces: Uint8Array[]) {
-          short.calls++
-          const bytes = Buffer.concat(pieces)
-          return file.write(bytes, 0, Math.min(most, bytes.length))
-        },
-        sync: async () => file.sync(),
-        close: async () => file.close()
-      }
-    }
-  }
+  const short = Object.assign(withWritev(async (file, pieces) => {
+    short.calls++
+    const bytes = Buffer.concat(pieces)
+    return file.write(bytes, 0, Math.min(most, bytes.length))
+  }), { calls: 0 })
   return short
 }
 
