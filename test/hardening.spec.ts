@@ -181,6 +181,18 @@ describe('hardening: lying, stalling and malformed peers', function () {
     'stalls': async () => { await new Promise(() => {}) }
   }
 
+  it('ends a fetch at once, blaming no holder, when the fetched bytes are right but cannot be opened', async () => {
+    // what a get sees when a manifest lists a chunk under the wrong key: asking other holders would not help
+    const { value: chunk } = await liar.store.list()[Symbol.asyncIterator]().next()
+    const wrongManifest = new Error('the manifest is wrong')
+    let opened = 0
+    const error = await liar.fetcher.fetchOpened(chunk.cid, () => { opened++; throw wrongManifest }, { remoteOnly: true }).catch(err => err)
+    expect(error).to.equal(wrongManifest)
+    // not retried: once on the holder's bytes, where blaming it would try it again and again and end as unavailable
+    expect(opened).to.equal(1)
+    expect(await liar.fetcher.fetch(chunk.cid, { remoteOnly: true })).to.have.length(chunk.size)
+  })
+
   for (const [what, behave] of Object.entries(behaviours)) {
     it(`skips a provider that ${what}, and asks it last next time`, async () => {
       let asked = 0

@@ -1,5 +1,4 @@
 import { lpStream } from '@libp2p/utils'
-import { cidForChunk } from '@ionnet/chunk-store'
 import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
@@ -63,17 +62,22 @@ export class ChunkProtocol {
     await this.#components.node.unhandle(CHUNK_PROTOCOL)
   }
 
-  /** Fetches a chunk from `peer`; the bytes returned always hash to `cid`. */
-  async fetch (peer: PeerId, cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+  /**
+   * Fetches a chunk from `peer` and hands its bytes to `open`, which returns what they stand for (the bytes, once they
+   * hash to `cid`; the plaintext, once it decrypts), or undefined when they are not the chunk: then the peer sent bad
+   * bytes and ProtocolError is thrown.
+   */
+  async fetch<T> (peer: PeerId, cid: CID, open: (bytes: Uint8Array) => T | undefined, options: { signal?: AbortSignal } = {}): Promise<T> {
     return this.#exchange(peer, options.signal, async (lp, signal) => {
       await lp.write(encodeRequest({ op: 'get', cid }), { signal })
       const res = await readResponse(lp, signal)
       if (res.size == null || res.size > this.#maxChunkSize) throw new ProtocolError('get response without a valid size')
       const bytes = (await lp.read({ signal })).subarray()
       if (bytes.length !== res.size) throw new ProtocolError(`peer sent ${bytes.length} bytes, announced ${res.size}`)
-      if (!cidForChunk(bytes).equals(cid)) throw new ProtocolError(`peer sent bytes that do not match ${String(cid)}`)
+      const opened = open(bytes)
+      if (opened === undefined) throw new ProtocolError(`peer sent bytes that do not match ${String(cid)}`)
       this.#moved('in', bytes.length)
-      return bytes
+      return opened
     })
   }
 

@@ -1,3 +1,4 @@
+import { cidForChunk } from '@ionnet/chunk-store'
 import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
 import { ChunkUnavailableError } from './errors.ts'
 import { rankPeers } from './placement.ts'
@@ -7,6 +8,13 @@ import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Logger, PeerId } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
+
+/** Options of a fetch. */
+export interface FetchOptions {
+  signal?: AbortSignal
+  /** Skips the local store, e.g. to replace a local copy that went bad. */
+  remoteOnly?: boolean
+}
 
 export interface FetcherComponents {
   node: IonNetNode
@@ -55,15 +63,31 @@ export class ChunkFetcher {
   }
 
   /** The chunk's bytes from the local store or the network; ChunkUnavailableError if nobody reachable has it. */
-  async fetch (cid: CID, options: { signal?: AbortSignal, remoteOnly?: boolean } = {}): Promise<Uint8Array> {
+  async fetch (cid: CID, options: FetchOptions = {}): Promise<Uint8Array> {
+    return this.#fetch(cid, undefined, options)
+  }
+
+  /**
+   * Like `fetch`, but a chunk's bytes from the network are judged by `open` instead of by their hash: it returns what
+   * they stand for, or undefined when they are not the chunk (the peer is blamed and the next one asked). An error
+   * `open` throws ends the fetch. A get opens chunks by decrypting them, since authentication already rejects any
+   * other bytes, and so saves hashing every byte a second time.
+   */
+  async fetchOpened<T> (cid: CID, open: (bytes: Uint8Array) => T | undefined, options: FetchOptions = {}): Promise<T> {
+    return this.#fetch(cid, open, options)
+  }
+
+  /** Without `open`, the bytes themselves once they hash to `cid`. */
+  async #fetch<T> (cid: CID, open: ((bytes: Uint8Array) => T | undefined) | undefined, options: FetchOptions): Promise<T> {
     const { store, log } = this.#components
     if (options.remoteOnly !== true && await store.has(cid)) {
-      try {
-        return await store.get(cid, options)
-      } catch (err: any) {
+      // the store hashed these bytes already
+      const bytes = await store.get(cid, options).catch((err: any) => {
         // a rotten local copy: the network still has good ones (scrub replaces ours)
         log('local copy of %s unusable: %s', cid, err.message)
-      }
+      })
+      const opened = bytes == null || open == null ? bytes as T | undefined : open(bytes)
+      if (opened !== undefined) return opened
     }
     // peers that answered "not found" are not asked again; the others may have failed for a moment (a reset
     // stream, a busy peer), so they get another chance after a short pause
@@ -75,11 +99,21 @@ export class ChunkFetcher {
       let transient = 0
       for await (const peer of this.#candidates(cid, new Set(notFound), options.signal)) {
         options.signal?.throwIfAborted()
+        let fatal: { error: unknown } | undefined
+        const guarded = (bytes: Uint8Array): T | undefined => {
+          try {
+            return open == null ? (cidForChunk(bytes).equals(cid) ? bytes as T : undefined) : open(bytes)
+          } catch (error) {
+            fatal = { error }
+            throw error
+          }
+        }
         try {
-          const bytes = await this.#components.protocol.fetch(peer, cid, options)
+          const opened = await this.#components.protocol.fetch(peer, cid, guarded, options)
           this.#reward(peer)
-          return bytes
+          return opened
         } catch (err: any) {
+          if (fatal != null) throw fatal.error
           options.signal?.throwIfAborted()
           if (err.remoteCode === 'ERR_CHUNK_NOT_FOUND') notFound.add(peer.toString())
           else {

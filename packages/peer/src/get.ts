@@ -1,10 +1,10 @@
 import map from 'it-map'
-import { decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
+import { cidForChunk, decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
 import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
 import { FileUnavailableError } from './errors.ts'
 import { inOrder } from './window.ts'
 import type { ChunkFetcher } from './fetcher.ts'
-import type { Link, Manifest } from '@ionnet/manifest'
+import type { ChunkRef, Link, Manifest } from '@ionnet/manifest'
 import type { CID } from 'multiformats/cid'
 
 /** An opened file: its manifest, known before any data moves, and its verified plaintext as a stream. */
@@ -22,8 +22,8 @@ export interface GetOptions {
 
 /**
  * Opens a file by link: fetches and decrypts the manifest, then streams the plaintext in order while fetching a
- * window of chunks ahead from whichever peers hold them. Every chunk is checked against its CID and authenticated
- * on decryption, and the whole file against its size and sha2-256 at the end.
+ * window of chunks ahead from whichever peers hold them. Every chunk is authenticated on decryption under a key of its
+ * own, and the whole file checked against its size and sha2-256 at the end.
  */
 export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetOptions = {}): Promise<OpenedFile> {
   const { signal } = options
@@ -32,8 +32,7 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
   async function * content (): AsyncGenerator<Uint8Array> {
     const verifier = new FileVerifier(manifest)
     const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
-      // fetch returns only bytes that hash to the CID (local reads and the chunk protocol both check)
-      return decryptChunk(manifest, ref, await fetcher.fetch(ref.cid, { signal }), { verified: true })
+      return fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal })
     })
     try {
       for await (const plain of inOrder(tasks, options.window ?? GET_WINDOW)) {
@@ -49,6 +48,22 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
     verifier.finish()
   }
   return { manifest, content: content() }
+}
+
+/**
+ * Decrypts a chunk's bytes, or returns undefined when they are not the chunk. Authentication is the check: every chunk
+ * has a key of its own, so no other bytes pass it, and hashing them against the CID as well would cost a second pass
+ * over every byte. Only when authentication fails does the hash say whose fault it is: bytes that are not the chunk
+ * blame the peer that sent them, while the right bytes failing mean the manifest itself is wrong, and that error ends
+ * the get.
+ */
+export function openChunk (manifest: Manifest, ref: ChunkRef, bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    return decryptChunk(manifest, ref, bytes, { verified: true })
+  } catch (err) {
+    if (!cidForChunk(bytes).equals(ref.cid)) return undefined
+    throw err
+  }
 }
 
 /** Builds the error for an unavailable file, naming every chunk that no live peer holds. */
