@@ -75,8 +75,12 @@ export const REMEMBERED_DIALS = 8
 /** A peer with no connection dials its bootstrap and remembered peers again after this, then twice as long each time up to REJOIN_MAX_WAIT. */
 export const JOIN_MIN_WAIT = 1 * second
 
-/** Gossip mesh neighbours per peer (gossipsub's D); heartbeats are small and flood-published, so 4 is plenty. */
-export const GOSSIP_MESH_DEGREE = 4
+/**
+ * Gossip mesh neighbours per peer (gossipsub's D, held between D - 1 and D + 1). Heartbeats are flood-published, so
+ * the mesh only carries them to peers the publisher has no connection to. Random meshes of degree 3 are connected
+ * with high probability (of degree 2 they often fall apart), and IHAVE gossip repairs the rest.
+ */
+export const GOSSIP_MESH_DEGREE = 3
 
 /** Peers outside the mesh told each gossip round which heartbeats we have (gossipsub's Dlazy). */
 export const GOSSIP_LAZY_DEGREE = 3
