@@ -44,8 +44,10 @@ export class MemoryGovernor {
   }
 
   #check (): void {
-    // below the budget nothing is collected, so an idle peer, which runs this ten times a second, reads one number
-    if (process.memoryUsage.rss() < this.#budget) return
+    // below the budget nothing is collected. An idle peer runs this ten times a second, and reading the resident size
+    // (from /proc) was 4% of an idle peer's CPU samples in a 50-peer network: the peak size, from getrusage, costs a
+    // tenth as much (0.9 µs against 9.3) and settles it until the process first reaches its budget
+    if (process.resourceUsage().maxRSS * 1024 < this.#budget || process.memoryUsage.rss() < this.#budget) return
     const held = heldBytes()
     if (held - this.#baseline < this.#step) {
       this.#baseline = Math.min(this.#baseline, held)
