@@ -89,6 +89,17 @@ export class ChunkFetcher {
       const opened = bytes == null || open == null ? bytes as T | undefined : open(bytes)
       if (opened !== undefined) return opened
     }
+    const judge = open ?? ((bytes: Uint8Array) => cidForChunk(bytes).equals(cid) ? bytes as T : undefined)
+    // an error `open` throws is its verdict on right bytes, not the peer's fault: it ends the fetch
+    let fatal: { error: unknown } | undefined
+    const guarded = (bytes: Uint8Array): T | undefined => {
+      try {
+        return judge(bytes)
+      } catch (error) {
+        fatal = { error }
+        throw error
+      }
+    }
     // peers that answered "not found" are not asked again; the others may have failed for a moment (a reset
     // stream, a busy peer), so they get another chance after a short pause
     const notFound = new Set<string>([this.#components.node.peerId.toString()])
@@ -99,15 +110,6 @@ export class ChunkFetcher {
       let transient = 0
       for await (const peer of this.#candidates(cid, new Set(notFound), options.signal)) {
         options.signal?.throwIfAborted()
-        let fatal: { error: unknown } | undefined
-        const guarded = (bytes: Uint8Array): T | undefined => {
-          try {
-            return open == null ? (cidForChunk(bytes).equals(cid) ? bytes as T : undefined) : open(bytes)
-          } catch (error) {
-            fatal = { error }
-            throw error
-          }
-        }
         try {
           const opened = await this.#components.protocol.fetch(peer, cid, guarded, options)
           this.#reward(peer)
