@@ -6,6 +6,7 @@ import { fork } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import type { ChildProcess } from 'node:child_process'
 
 export const MiB = 1024 * 1024
@@ -45,16 +46,23 @@ export async function cpuSeconds (pid: number): Promise<number> {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
 }
 
+/** CPU seconds the given processes have used so far, together. */
+export async function totalCpuSeconds (pids: number[]): Promise<number> {
+  return (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0)
+}
+
 /**
  * Waits until the given processes use less than `perProcess` of a core each on average over one `interval`, so a
  * measurement does not start while peers are still busy with the previous one (announcing fresh copies on the DHT,
- * say). An idle peer uses about 0.03 of a core (heartbeats, DHT upkeep). Gives up after `timeout`; returns the wait.
+ * say). An idle peer uses about 0.02 of a core (heartbeats, DHT upkeep). The sum is capped at 60% of the machine's
+ * cores: 50 peers at 0.06 would allow 3 cores, more than this machine has, and the wait never waited. Gives up after
+ * `timeout`; returns the wait.
  */
 export async function settle (pids: number[], options: { perProcess?: number, interval?: number, timeout?: number } = {}): Promise<number> {
   const started = Date.now()
   const interval = options.interval ?? 1000
-  const limit = (options.perProcess ?? 0.06) * pids.length
-  const total = async (): Promise<number> => (await Promise.all(pids.map(cpuSeconds))).reduce((a, b) => a + b, 0)
+  const limit = Math.min((options.perProcess ?? 0.06) * pids.length, 0.6 * availableParallelism())
+  const total = async (): Promise<number> => totalCpuSeconds(pids)
   let before = await total()
   while (Date.now() - started < (options.timeout ?? 60_000)) {
     await new Promise(resolve => setTimeout(resolve, interval))

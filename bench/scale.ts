@@ -4,7 +4,8 @@
  * - the time until the first and last peer see every other peer alive (at most 120 s; if they do not, how many they
  *   saw, and the rest is still measured), then until the machine goes quiet (a network of peers started together is
  *   busy for tens of seconds: DHT table refreshes, identify, gossip meshes);
- * - then a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match;
+ * - then a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match; between
+ *   the two, the time and the CPU (all peers together) until the network is quiet again after the put's announcements;
  * - a bench-only DHT node (dht-probe.ts) joins and times `contentRouting.provide(cid)` for random CIDs; then a
  *   second one joins through other peers (after the provides, so no record was pushed to it) and times draining
  *   `contentRouting.findProviders(cid)` for them, noting when the first provider came and whether it was the first
@@ -20,7 +21,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { cleanup, sha256File, startPeer, tempDir } from '../test/helpers/network.ts'
 import { aliveSeen, runCliJson, waitForAlive } from './cli.ts'
-import { MiB, median, mibs, peakRssMiB, percentile, round, settle, writeRandomFile } from './common.ts'
+import { MiB, median, mibs, peakRssMiB, percentile, round, settle, totalCpuSeconds, writeRandomFile } from './common.ts'
 import { startDhtProbe } from './dht-probe.ts'
 import type { DhtProbe } from './dht-probe.ts'
 import type { TestPeer } from '../test/helpers/network.ts'
@@ -52,6 +53,11 @@ export interface ScaleRun {
   quietMs: number
   /** null when the put (or, for getMiBs, the put or the get) failed; transferError says how. */
   putMiBs: number | null
+  /**
+   * After the put, until the peers went quiet again: the holders announce the new copies on the DHT, and every
+   * peer's share of that work is summed here (null when the put failed).
+   */
+  afterPut: { quietMs: number, cpuSeconds: number } | null
   getMiBs: number | null
   identical: boolean
   transferError?: string
@@ -101,13 +107,19 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
   // a user's put meets a network that has been running, not one whose peers all started this minute
   const quietMs = await settle(peers.map(p => p.proc.pid!), { timeout: QUIET_TIMEOUT })
   const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
+  const pids = peers.map(p => p.proc.pid!)
   let putMiBs: number | null = null
+  let afterPut: ScaleRun['afterPut'] = null
   let getMiBs: number | null = null
   let identical = false
   let transferError: string | undefined
   try {
     const put = await runCliJson(['put', file.path, '--replicas', '3'], first.repo)
     putMiBs = mibs(FILE_MiB * MiB, put.ms)
+    // the get waits for the announcements, so it is timed on a quiet network as the put was
+    const cpuBefore = await totalCpuSeconds(pids)
+    const quiet = await settle(pids, { timeout: QUIET_TIMEOUT })
+    afterPut = { quietMs: quiet, cpuSeconds: round(await totalCpuSeconds(pids) - cpuBefore) }
     const output = join(dir, `scale-${peers.length}.out`)
     const get = await runCliJson(['get', put.json.link, '-o', output], last.repo)
     getMiBs = mibs(FILE_MiB * MiB, get.ms)
@@ -116,7 +128,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
     // a failed transfer is a finding, not a reason to skip the DHT figures
     transferError = `${putMiBs == null ? 'put' : 'get'} of ${FILE_MiB} MiB failed: ${String(err.message ?? err).split('\n')[0]}`
   }
-  await settle(peers.map(p => p.proc.pid!), { timeout: 30_000 })
+  await settle(pids, { timeout: 30_000 })
 
   const want = Math.min(peers.length - 1, 20)
   const mid = Math.floor(peers.length / 2)
@@ -155,6 +167,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
       aliveSeen: seen,
       quietMs,
       putMiBs,
+      afterPut,
       getMiBs,
       identical,
       transferError,
