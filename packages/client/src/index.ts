@@ -32,7 +32,6 @@ export type {
 } from './api-types.ts'
 export { ERROR_CODES, IonNetApiError, LocalFileError, PeerNotRunningError, statusOf } from './errors.ts'
 export { writeFileAtomic } from './local-file.ts'
-export type { WriteFileOptions } from './local-file.ts'
 export type { ErrorCode, ErrorCodeInfo } from './errors.ts'
 export { readApiInfo } from './api-info.ts'
 export { API_INFO_FILE, API_PREFIX } from './constants.ts'

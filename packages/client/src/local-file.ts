@@ -15,19 +15,11 @@ export async function readLocalFile (path: string): Promise<AsyncIterable<Uint8A
   })()
 }
 
-/** Hooks of `writeFileAtomic`. */
-export interface WriteFileOptions {
-  /** Called after each piece, with the path of the temporary file and the bytes it now holds. */
-  written?(tmpPath: string, bytes: number): void
-  /** Runs after the last piece, before the file takes its name; a rejection leaves no file behind. */
-  check?(): Promise<void>
-}
-
 /**
  * Writes a stream to `path` through a temporary file beside it, renamed into place only when the stream ended
  * cleanly: a failed or interrupted download never leaves a truncated file under the name the user asked for.
  */
-export async function writeFileAtomic (path: string, content: AsyncIterable<Uint8Array>, options: WriteFileOptions = {}): Promise<number> {
+export async function writeFileAtomic (path: string, content: AsyncIterable<Uint8Array>): Promise<number> {
   const tmp = `${path}.ionnet-partial`
   const fh = await open(tmp, 'w').catch((err: any) => { throw new LocalFileError(`cannot write ${path}: ${err.message}`) })
   let n = 0
@@ -35,9 +27,7 @@ export async function writeFileAtomic (path: string, content: AsyncIterable<Uint
     for await (const piece of content) {
       await fh.write(piece)
       n += piece.length
-      options.written?.(tmp, n)
     }
-    await options.check?.()
     await fh.close()
     await rename(tmp, path)
     return n

@@ -46,7 +46,7 @@ import { cidForChunk as cidForChunkImpl } from './cid.ts'
 import { decodeManifest as decodeManifestImpl, decryptChunk as decryptChunkImpl, fileBlocks as fileBlocksImpl, walkChunks as walkChunksImpl } from './decoder.ts'
 import { encodeFile as encodeFileImpl } from './encoder.ts'
 import { formatLink as formatLinkImpl, parseLink as parseLinkImpl } from './link.ts'
-import { checkFileDigest as checkFileDigestImpl, FileVerifier as FileVerifierImpl } from './verifier.ts'
+import { FileVerifier as FileVerifierImpl } from './verifier.ts'
 
 /** Defaults and limits of chunkSize, fanout and the file name; constants.ts gives the reason for each. */
 export { DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, MAX_CHUNK_SIZE, MAX_FANOUT, MAX_NAME_BYTES } from './constants.ts'
@@ -207,13 +207,6 @@ export function cidForChunk (bytes: Uint8Array): CID {
  * Checks the reassembled plaintext against the manifest: feed every chunk in
  * order to `update`, then call `finish`. Throws FileIntegrityError as soon as
  * the file runs longer than declared, and from `finish` on a short file or a
- * whole-file sha2-256 mismatch. With `{ hash: false }` it checks sizes only,
- * for a caller that hashes the file elsewhere (on another thread, say) and
- * checks the digest with `checkFileDigest`.
+ * whole-file sha2-256 mismatch.
  */
 export class FileVerifier extends FileVerifierImpl {}
-
-/** Throws FileIntegrityError unless `sha256` is the whole-file digest the manifest declares. */
-export function checkFileDigest (manifest: Manifest, sha256: Uint8Array): void {
-  checkFileDigestImpl(manifest, sha256)
-}

@@ -6,15 +6,14 @@ import type { Manifest } from './index.ts'
 
 export class FileVerifier {
   readonly #size: number
-  readonly #manifest: Manifest
-  readonly #hash: Hash | undefined
+  readonly #sha256: Uint8Array
+  readonly #hash: Hash = createHash('sha256')
   #seen = 0
   #finished = false
 
-  constructor (manifest: Manifest, options: { hash?: boolean } = {}) {
+  constructor (manifest: Manifest) {
     this.#size = manifest.size
-    this.#manifest = manifest
-    this.#hash = options.hash === false ? undefined : createHash('sha256')
+    this.#sha256 = manifest.sha256
   }
 
   update (plain: Uint8Array): void {
@@ -22,17 +21,13 @@ export class FileVerifier {
     this.#seen += plain.byteLength
     // Fail at the first surplus byte rather than after streaming an unbounded tail.
     if (this.#seen > this.#size) throw new FileIntegrityError(`file is longer than the ${this.#size} bytes its manifest declares`)
-    this.#hash?.update(plain)
+    this.#hash.update(plain)
   }
 
   finish (): void {
     if (this.#finished) throw new Error('FileVerifier: finish() called twice')
     this.#finished = true
     if (this.#seen !== this.#size) throw new FileIntegrityError(`file has ${this.#seen} bytes, its manifest declares ${this.#size}`)
-    if (this.#hash != null) checkFileDigest(this.#manifest, this.#hash.digest())
+    if (!bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
   }
-}
-
-export function checkFileDigest (manifest: Manifest, sha256: Uint8Array): void {
-  if (!bytesEqual(sha256, manifest.sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
 }

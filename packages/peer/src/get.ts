@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto'
-import { writeFileAtomic } from '@ionnet/client'
 import map from 'it-map'
-import { checkFileDigest, cidForChunk, decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
+import { cidForChunk, decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
 import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
 import { FileUnavailableError } from './errors.ts'
-import { FileHasher } from './file-hasher.ts'
 import { inOrder } from './window.ts'
 import type { ChunkFetcher } from './fetcher.ts'
 import type { ChunkRef, Link, Manifest } from '@ionnet/manifest'
@@ -21,24 +18,19 @@ export interface GetOptions {
   signal?: AbortSignal
   /** Counts live holders of chunks, to name the missing ones when a get fails. */
   census?(cids: CID[], signal?: AbortSignal): Promise<number[]>
-  /**
-   * false: the content stream checks sizes but leaves the whole-file sha2-256 to the caller, who must check
-   * `manifest.sha256` before trusting the file (the peer hashes a file it writes on another thread). Default true.
-   */
-  hashFile?: boolean
 }
 
 /**
  * Opens a file by link: fetches and decrypts the manifest, then streams the plaintext in order while fetching a
  * window of chunks ahead from whichever peers hold them. Every chunk is authenticated on decryption under a key of its
- * own, and the whole file checked against its size and sha2-256 at the end (the hash unless `hashFile` is false).
+ * own, and the whole file checked against its size and sha2-256 at the end.
  */
 export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetOptions = {}): Promise<OpenedFile> {
   const { signal } = options
   const manifest = decodeManifest(link, await fetcher.fetch(link.cid, { signal }))
   const fetchNode = async (cid: Link['cid'], s?: AbortSignal): Promise<Uint8Array> => fetcher.fetch(cid, { signal: s ?? signal })
   async function * content (): AsyncGenerator<Uint8Array> {
-    const verifier = new FileVerifier(manifest, { hash: options.hashFile })
+    const verifier = new FileVerifier(manifest)
     const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
       return fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal })
     })
@@ -56,23 +48,6 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
     verifier.finish()
   }
   return { manifest, content: content() }
-}
-
-/**
- * Writes an opened file to `path` (through a temporary file, see writeFileAtomic) while a worker thread hashes what
- * landed; the file takes its name only once its sha2-256 matches the manifest. Open the file with `hashFile: false`,
- * or it is hashed twice.
- */
-export async function saveFile (file: OpenedFile, path: string): Promise<number> {
-  let hasher: FileHasher | undefined
-  try {
-    return await writeFileAtomic(path, file.content, {
-      written: (tmp, bytes) => { (hasher ??= new FileHasher(tmp)).advance(bytes) },
-      check: async () => { checkFileDigest(file.manifest, hasher == null ? EMPTY_SHA256 : await hasher.digest()) }
-    })
-  } finally {
-    hasher?.discard()
-  }
 }
 
 /**
@@ -113,9 +88,6 @@ async function missingChunks (manifest: Manifest, census: NonNullable<GetOptions
   }
   return new FileUnavailableError(missing, manifest.chunkCount)
 }
-
-/** sha2-256 of no bytes: an empty file is never handed to the hasher. */
-const EMPTY_SHA256 = createHash('sha256').digest()
 
 /** Chunks counted per census round, bounding memory for files of any size. */
 const CENSUS_BATCH = 4096

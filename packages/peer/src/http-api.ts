@@ -4,12 +4,11 @@ import { stat } from 'node:fs/promises'
 import { isAbsolute } from 'node:path'
 import { createServer } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
-import { statusOf } from '@ionnet/client'
+import { statusOf, writeFileAtomic } from '@ionnet/client'
 import { logger } from '@libp2p/logger'
 import { DashboardFiles } from './dashboard-files.ts'
 import { BadRequestError, LocalFileError, UnauthorizedError } from './errors.ts'
 import { EventStream } from './event-stream.ts'
-import { saveFile } from './get.ts'
 import { LiveView } from './live-view.ts'
 import { readCookie, sessionCookieName, SessionStore } from './sessions.ts'
 import type { EventStreamInit } from './event-stream.ts'
@@ -209,10 +208,8 @@ export class HttpApi {
     const link = requiredParam(url, 'link')
     const abort = new AbortController()
     res.once('close', () => { if (!res.writableFinished) abort.abort(new Error('client went away')) })
+    const file = await this.#components.peer.open(link, { signal: abort.signal })
     const output = url.searchParams.get('output')
-    // a file written here is hashed by a worker thread reading it back: what landed on disk is checked, off the
-    // thread that fetches and decrypts
-    const file = await this.#components.peer.open(link, { signal: abort.signal, hashFile: output == null })
     if (req.method === 'HEAD') {
       // the manifest only: enough to tell a page the link works before it starts a browser download
       res.writeHead(200, fileHeaders(file.manifest))
@@ -222,7 +219,7 @@ export class HttpApi {
     if (output != null) {
       this.#localOnly(req, 'output')
       if (!isAbsolute(output)) throw new BadRequestError('output must be absolute')
-      const size = await saveFile(file, output)
+      const size = await writeFileAtomic(output, file.content)
       const answer: GetToResult = { name: file.manifest.name, size, output }
       json(res, 200, answer)
       return

@@ -174,11 +174,8 @@ export class IonNetPeer {
     return result
   }
 
-  /**
-   * Opens a file by link, or by manifest CID alone when this peer put it (its keyring has the key). With `hashFile:
-   * false` the caller checks the whole-file sha2-256 itself (see GetOptions).
-   */
-  async open (linkOrCid: string, options: { signal?: AbortSignal, hashFile?: boolean } = {}): Promise<OpenedFile> {
+  /** Opens a file by link, or by manifest CID alone when this peer put it (its keyring has the key). */
+  async open (linkOrCid: string, options: { signal?: AbortSignal } = {}): Promise<OpenedFile> {
     return openFile(await this.resolveLink(linkOrCid), this.fetcher, { ...options, census: async (cids, signal) => this.#liveCopies(cids, signal) })
   }
 
