@@ -62,11 +62,10 @@ export async function settle (pids: number[], options: { perProcess?: number, in
   const started = Date.now()
   const interval = options.interval ?? 1000
   const limit = Math.min((options.perProcess ?? 0.06) * pids.length, 0.6 * availableParallelism())
-  const total = async (): Promise<number> => totalCpuSeconds(pids)
-  let before = await total()
+  let before = await totalCpuSeconds(pids)
   while (Date.now() - started < (options.timeout ?? 60_000)) {
     await new Promise(resolve => setTimeout(resolve, interval))
-    const now = await total()
+    const now = await totalCpuSeconds(pids)
     if ((now - before) / (interval / 1000) < limit) break
     before = now
   }

@@ -105,9 +105,9 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
   const aliveMs = Date.now() - started
   const seen = await Promise.all([first, last].map(async p => aliveSeen(p, peers)))
   // a user's put meets a network that has been running, not one whose peers all started this minute
-  const quietMs = await settle(peers.map(p => p.proc.pid!), { timeout: QUIET_TIMEOUT })
-  const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
   const pids = peers.map(p => p.proc.pid!)
+  const quietMs = await settle(pids, { timeout: QUIET_TIMEOUT })
+  const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
   let putMiBs: number | null = null
   let afterPut: ScaleRun['afterPut'] = null
   let getMiBs: number | null = null

@@ -1,5 +1,6 @@
+import { cidForChunk } from '@ionnet/chunk-store'
 import map from 'it-map'
-import { cidForChunk, decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
+import { decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
 import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
 import { FileUnavailableError } from './errors.ts'
 import { inOrder } from './window.ts'
