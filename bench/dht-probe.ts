@@ -10,9 +10,9 @@ import { identify } from '@libp2p/identify'
 import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
@@ -31,7 +31,7 @@ export async function startDhtProbe (bootstrap: string[], options: { want: numbe
   const node = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [tls(), noise()],
+    connectionEncrypters: [nativeTls(), noise()],
     streamMuxers: [yamux()],
     connectionManager: { allow: ['/ip4/127.0.0.1'] },
     services: {

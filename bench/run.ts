@@ -49,7 +49,8 @@ async function section<T> (name: string, fn: () => Promise<T>): Promise<T | unde
 const limits = await section('machine limits', async () => measureLimits(plan))
 const noise = await section(`libp2p stream noise ${plan.streamMiB} MiB`, async () => measureStream('noise', plan.streamMiB))
 const tls = await section(`libp2p stream tls ${plan.streamMiB} MiB`, async () => measureStream('tls', plan.streamMiB))
-if (limits != null) results.limits = { ...limits, libp2pNoiseMiBs: noise ?? null, libp2pTlsMiBs: tls ?? null }
+const tlsSocket = await section(`libp2p stream tls-socket ${plan.streamMiB} MiB`, async () => measureStream('tls-socket', plan.streamMiB))
+if (limits != null) results.limits = { ...limits, libp2pNoiseMiBs: noise ?? null, libp2pTlsMiBs: tls ?? null, libp2pTlsSocketMiBs: tlsSocket ?? null }
 for (const size of plan.sizes) {
   const run = await section(`helia ${size} MiB`, async () => measureHelia(size))
   if (run != null) results.helia.push(run)

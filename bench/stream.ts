@@ -1,9 +1,10 @@
 /**
  * The ceiling of any transfer over one libp2p connection: a bare libp2p 3 stream, TCP + noise or TLS + yamux,
- * between two processes on 127.0.0.1. The source sends N MiB in 1 MiB sends on one stream of one connection; the
+ * between two processes on 127.0.0.1. TLS twice: `@libp2p/tls`, and IonNet's own encrypter, which runs the same
+ * protocol on the TCP socket itself (`tls-socket`). The source sends N MiB in 1 MiB sends on one stream of one connection; the
  * time runs from the go signal (connection already up) until the sink has counted every byte.
  *
- * As a child process: `node stream.ts sink <noise|tls> <MiB>` or `node stream.ts source <noise|tls> <MiB> <addr>`.
+ * As a child process: `node stream.ts sink <encrypter> <MiB>` or `node stream.ts source <encrypter> <MiB> <addr>`.
  */
 import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
@@ -12,10 +13,11 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import { Child, MiB, exitWithParent, hear, mibs, tell } from './common.ts'
 import type { Libp2p } from '@libp2p/interface'
 
-export type Encrypter = 'noise' | 'tls'
+export type Encrypter = 'noise' | 'tls' | 'tls-socket'
 
 const PROTOCOL = '/ionnet-bench/stream/1.0.0'
 
@@ -44,7 +46,7 @@ async function node (encrypter: Encrypter): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [encrypter === 'tls' ? tls() : noise()],
+    connectionEncrypters: [encrypter === 'tls' ? tls() : encrypter === 'tls-socket' ? nativeTls() : noise()],
     streamMuxers: [yamux()]
   })
 }
@@ -82,7 +84,7 @@ if (import.meta.main) {
   else if (role === 'source') await sourceRole(encrypter as Encrypter, Number(size), addr)
   else {
     // on its own, for a quick look: node bench/stream.ts
-    console.log({ noise: await measureStream('noise', 256), tls: await measureStream('tls', 256) })
+    console.log({ noise: await measureStream('noise', 256), tls: await measureStream('tls', 256), tlsSocket: await measureStream('tls-socket', 256) })
     process.exit(0)
   }
 }
