@@ -1,8 +1,8 @@
 /**
  * The ceiling of any transfer over one libp2p connection: a bare libp2p 3 stream, TCP + noise or TLS + yamux,
  * between two processes on 127.0.0.1. TLS twice: `@libp2p/tls`, and IonNet's own encrypter, which runs the same
- * protocol on the TCP socket itself (`tls-socket`). The source sends N MiB in 1 MiB sends on one stream of one connection; the
- * time runs from the go signal (connection already up) until the sink has counted every byte.
+ * protocol on the TCP socket itself (`tls-socket`). The source sends N MiB in 1 MiB sends on one stream of one
+ * connection; the time runs from the go signal (connection already up) until the sink has counted every byte.
  *
  * As a child process: `node stream.ts sink <encrypter> <MiB>` or `node stream.ts source <encrypter> <MiB> <addr>`.
  */

@@ -123,7 +123,7 @@ class NativeTls implements ConnectionEncrypter {
       }
       const onAbort = (): void => { fail(new TimeoutError('TLS handshake timed out')) }
       options?.signal?.addEventListener('abort', onAbort, { once: true })
-      socket.once('error', fail)
+      socket.on('error', fail)
       socket.once('secure', () => {
         helpers.verifyPeerCertificate(socket.getPeerCertificate().raw, options?.remotePeer).then(remotePeer => {
           if (!isServer && muxers.length > 0 && typeof socket.alpnProtocol === 'string' && socket.alpnProtocol !== 'libp2p') {
@@ -131,8 +131,8 @@ class NativeTls implements ConnectionEncrypter {
             if (streamMuxer == null) throw new InvalidCryptoExchangeError(`the remote chose muxer ${socket.alpnProtocol}, which we do not have`)
           }
           options?.signal?.removeEventListener('abort', onAbort)
+          // from here the secured stream handles the socket's errors: it aborts the connection
           socket.off('error', fail)
-          socket.on('error', err => { connection.abort(err) })
           resolve({ remotePeer, connection: helpers.toMessageStream(connection, socket), streamMuxer })
         }).catch(fail)
       })
