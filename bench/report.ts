@@ -15,7 +15,7 @@ export interface Results {
   machine: Record<string, unknown>
   plan: { sizes: number[], heal: number, scale: number[] }
   /** The streams: noise, `@libp2p/tls`, and IonNet's encrypter (the same TLS on the socket), which IonNet uses. */
-  limits?: Limits & { libp2pNoiseMiBs: number | null, libp2pTlsMiBs: number | null, libp2pTlsSocketMiBs?: number | null }
+  limits?: Limits & { libp2pNoiseMiBs: number | null, libp2pTlsMiBs: number | null, libp2pTlsSocketMiBs: number | null }
   helia: HeliaRun[]
   ionnet: IonNetRun[]
   heal?: HealRun
@@ -44,9 +44,9 @@ export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
   const ratios = r.ionnet.map(run => ({
     sizeMiB: run.sizeMiB,
     getOverHeliaFetch: ratio(run.get.MiBs, r.helia.find(h => h.sizeMiB === run.sizeMiB)?.fetchMiBs),
-    getOverTlsStream: ratio(run.get.MiBs, ionnetTls(r)),
+    getOverTlsStream: ratio(run.get.MiBs, r.limits?.libp2pTlsSocketMiBs),
     getOverNoiseStream: ratio(run.get.MiBs, r.limits?.libp2pNoiseMiBs),
-    putR3OverTlsStream: ratio(run.putR3.MiBs, ionnetTls(r)),
+    putR3OverTlsStream: ratio(run.putR3.MiBs, r.limits?.libp2pTlsSocketMiBs),
     putR1OverChunkFsync: ratio(run.putR1.MiBs, r.limits?.chunkFileFsyncMiBs)
   }))
   const at = closest(r.ionnet.map(run => run.sizeMiB), 256)
@@ -129,14 +129,6 @@ function rssRows (r: Results): string[][] {
     return h == null ? '-' : `${h.providerPeakRssMiB} / ${h.fetcherPeakRssMiB}`
   })])
   return rows
-}
-
-/**
- * The stream IonNet's own transfers ride on: TLS on the socket, as the peers speak it (results from before that
- * encrypter have only `@libp2p/tls`'s).
- */
-function ionnetTls (r: Results): number | null | undefined {
-  return r.limits?.libp2pTlsSocketMiBs ?? r.limits?.libp2pTlsMiBs
 }
 
 function ratio (a: number | undefined, b: number | null | undefined): number | null {

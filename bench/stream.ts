@@ -17,7 +17,9 @@ import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import { Child, MiB, exitWithParent, hear, mibs, tell } from './common.ts'
 import type { Libp2p } from '@libp2p/interface'
 
-export type Encrypter = 'noise' | 'tls' | 'tls-socket'
+const ENCRYPTERS = { noise, tls, 'tls-socket': nativeTls }
+
+export type Encrypter = keyof typeof ENCRYPTERS
 
 const PROTOCOL = '/ionnet-bench/stream/1.0.0'
 
@@ -46,7 +48,7 @@ async function node (encrypter: Encrypter): Promise<Libp2p> {
   return createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
-    connectionEncrypters: [encrypter === 'tls' ? tls() : encrypter === 'tls-socket' ? nativeTls() : noise()],
+    connectionEncrypters: [ENCRYPTERS[encrypter]()],
     streamMuxers: [yamux()]
   })
 }

@@ -62,31 +62,33 @@ class NativeTls implements ConnectionEncrypter {
   }
 
   async secureInbound (connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
-    if (helpers == null || !onSocket(connection)) return await this.#onStream('inbound', connection, options)
-    return await this.#secure(helpers, connection, true, options)
+    return await this.#encrypt(connection, true, options)
   }
 
   async secureOutbound (connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
-    if (helpers == null || !onSocket(connection)) return await this.#onStream('outbound', connection, options)
-    return await this.#secure(helpers, connection, false, options)
+    return await this.#encrypt(connection, false, options)
   }
 
-  async #onStream (direction: 'inbound' | 'outbound', connection: MessageStream, options?: SecureConnectionOptions): Promise<SecuredConnection> {
+  async #encrypt (connection: MessageStream, isServer: boolean, options?: SecureConnectionOptions): Promise<SecuredConnection> {
+    if (helpers != null && onSocket(connection)) return await this.#secure(helpers, connection, isServer, options)
     tlsConnections.onStream++
-    return direction === 'inbound' ? await this.#library.secureInbound(connection, options) : await this.#library.secureOutbound(connection, options)
+    return isServer ? await this.#library.secureInbound(connection, options) : await this.#library.secureOutbound(connection, options)
   }
 
   async #secure (helpers: TlsHelpers, connection: TcpConnection, isServer: boolean, options?: SecureConnectionOptions): Promise<SecuredConnection> {
     tlsConnections.onSocket++
     // before anything is awaited: from here on the socket's bytes are for TLS only
     const raw = detach(connection)
-    this.#certificate ??= helpers.generateCertificate(this.#components.privateKey)
+    // a failed attempt is not kept: the next connection tries again
+    this.#certificate ??= helpers.generateCertificate(this.#components.privateKey).catch(err => {
+      this.#certificate = undefined
+      throw err
+    })
     let certificate
     try {
       certificate = await this.#certificate
       options?.signal?.throwIfAborted()
     } catch (err: any) {
-      if (err.name !== 'AbortError' && err.name !== 'TimeoutError') this.#certificate = undefined
       connection.abort(err)
       throw err
     }
