@@ -1,6 +1,6 @@
 /**
  * Runs the `ionnet` CLI as a user would (a new process per command, against a peer's repo) and reports the wall time
- * from spawn to exit and the process's peak RSS, written at exit by rss-probe.ts.
+ * from spawn to exit, and the process's peak RSS and CPU time, written at exit by rss-probe.js.
  */
 import { spawn } from 'node:child_process'
 import { waitFor } from '../test/helpers/network.ts'
@@ -8,12 +8,14 @@ import type { TestPeer } from '../test/helpers/network.ts'
 import type { Readable } from 'node:stream'
 
 const BIN = new URL('../packages/peer/src/bin.js', import.meta.url).pathname
-const PROBE = new URL('./rss-probe.ts', import.meta.url).pathname
+const PROBE = new URL('./rss-probe.js', import.meta.url).pathname
 
 export interface CliRun {
   code: number
   ms: number
   peakRssMiB: number
+  /** CPU seconds the CLI process used (user + system, all threads). */
+  cpuSeconds: number
   stdout: string
   stderr: string
 }
@@ -27,7 +29,8 @@ export async function runCli (args: string[], repo: string, timeout = 600_000): 
   const code = await new Promise<number>(resolve => child.once('close', (c) => { resolve(c ?? -1) }))
   clearTimeout(timer)
   const ms = performance.now() - started
-  return { code, ms, peakRssMiB: Math.round(Number(await rss) / 1024), stdout: await stdout, stderr: await stderr }
+  const [rssKiB, cpuMicros] = (await rss).split(' ').map(Number)
+  return { code, ms, peakRssMiB: Math.round(rssKiB / 1024), cpuSeconds: (cpuMicros || 0) / 1e6, stdout: await stdout, stderr: await stderr }
 }
 
 /** Like runCli with --json, but throws unless the command succeeded, and parses its answer. */

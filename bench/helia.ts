@@ -16,12 +16,14 @@ import { MemoryBlockstore } from 'blockstore-core'
 import { MemoryDatastore } from 'datastore-core'
 import { createHelia } from 'helia'
 import { CID } from 'multiformats/cid'
-import { Child, MiB, exitWithParent, hear, mibs, peakRssMiB, tell } from './common.ts'
+import { Child, MiB, exitWithParent, hear, mibs, peakRssMiB, round, tell, totalCpuSeconds } from './common.ts'
 
 export interface HeliaRun {
   sizeMiB: number
   addMiBs: number
   fetchMiBs: number
+  /** CPU seconds both processes used during the fetch (user + system, all threads). */
+  fetchCpuSeconds: number
   identical: boolean
   providerPeakRssMiB: number
   fetcherPeakRssMiB: number
@@ -35,13 +37,17 @@ export async function measureHelia (sizeMiB: number): Promise<HeliaRun> {
     const fetcher = new Child(module, ['fetcher', added.addr, added.cid])
     try {
       await fetcher.next()
+      const pids = [provider.proc.pid!, fetcher.proc.pid!]
+      const cpuBefore = await totalCpuSeconds(pids)
       fetcher.send('go')
       const fetched = await fetcher.next<{ fetchMs: number, bytes: number, sha256: string, peakRssMiB: number }>()
+      const fetchCpuSeconds = round(await totalCpuSeconds(pids) - cpuBefore, 2)
       provider.send('rss')
       return {
         sizeMiB,
         addMiBs: mibs(sizeMiB * MiB, added.addMs),
         fetchMiBs: mibs(fetched.bytes, fetched.fetchMs),
+        fetchCpuSeconds,
         identical: fetched.sha256 === added.sha256 && fetched.bytes === sizeMiB * MiB,
         providerPeakRssMiB: (await provider.next<{ peakRssMiB: number }>()).peakRssMiB,
         fetcherPeakRssMiB: fetched.peakRssMiB

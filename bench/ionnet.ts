@@ -5,6 +5,8 @@
  * - `ionnet put <file> --replicas 1` and `--replicas 3` on the first storage peer: wall time of the CLI command;
  * - `ionnet get <link> -o <file>` on the reader peer (the replicas-3 file): wall time, and the sha2-256 must match;
  * - peak RSS (VmHWM) of every peer process and of every CLI process;
+ * - the CPU seconds each command cost, all peers and the CLI process together: on a machine whose cores every process
+ *   shares, that is what bounds a transfer's rate, and it drifts less from run to run than the rate does;
  * - the wall time of `ionnet id`, the CLI's own start-up, which every put and get includes.
  * Before each timed command the peers are left to settle (their CPU use drops), so background work of the previous
  * step (DHT announcements of fresh copies) does not count against the next one.
@@ -13,7 +15,8 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cleanup, sha256File, startNetwork, startPeer, tempDir } from '../test/helpers/network.ts'
 import { runCliJson, waitForAlive } from './cli.ts'
-import { MiB, mibs, peakRssMiB, settle, writeRandomFile } from './common.ts'
+import { MiB, mibs, peakRssMiB, round, settle, totalCpuSeconds, writeRandomFile } from './common.ts'
+import type { CliRun } from './cli.ts'
 import type { TestPeer } from '../test/helpers/network.ts'
 
 /** Heartbeats every second: the mesh forms quickly, and the gossip it costs is negligible next to the transfers. */
@@ -23,6 +26,8 @@ export interface Timed {
   ms: number
   MiBs: number
   peakRssMiB: number
+  /** CPU seconds of every peer and of the CLI process while the command ran (user + system). */
+  cpuSeconds: number
 }
 
 export interface IonNetRun {
@@ -50,13 +55,17 @@ export async function measureIonNet (sizeMiB: number): Promise<IonNetRun> {
     const file = await writeRandomFile(dir, `${sizeMiB}MiB.bin`, sizeMiB * MiB)
     const pids = peers.map(p => p.proc.pid!)
 
-    await settle(pids)
-    const r1 = await runCliJson(['put', file.path, '--replicas', '1'], uploader.repo)
-    await settle(pids)
-    const r3 = await runCliJson(['put', file.path, '--replicas', '3'], uploader.repo)
-    await settle(pids)
+    // settles first, then runs the command and adds what every peer spent meanwhile to the CLI's own CPU time
+    const timed = async (args: string[], repo: string): Promise<CliRun & { json: any }> => {
+      await settle(pids)
+      const before = await totalCpuSeconds(pids)
+      const run = await runCliJson(args, repo)
+      return { ...run, cpuSeconds: round(run.cpuSeconds + await totalCpuSeconds(pids) - before, 2) }
+    }
+    const r1 = await timed(['put', file.path, '--replicas', '1'], uploader.repo)
+    const r3 = await timed(['put', file.path, '--replicas', '3'], uploader.repo)
     const output = join(dir, 'out.bin')
-    const get = await runCliJson(['get', r3.json.link, '-o', output], reader.repo)
+    const get = await timed(['get', r3.json.link, '-o', output], reader.repo)
     const identical = await sha256File(output) === file.sha256
     const floor = await runCliJson(['id'], reader.repo)
 
@@ -72,9 +81,9 @@ export async function measureIonNet (sizeMiB: number): Promise<IonNetRun> {
     ]
     return {
       sizeMiB,
-      putR1: { ms: Math.round(r1.ms), MiBs: mibs(bytes, r1.ms), peakRssMiB: r1.peakRssMiB, minCopies: r1.json.minCopies },
-      putR3: { ms: Math.round(r3.ms), MiBs: mibs(bytes, r3.ms), peakRssMiB: r3.peakRssMiB, minCopies: r3.json.minCopies },
-      get: { ms: Math.round(get.ms), MiBs: mibs(bytes, get.ms), peakRssMiB: get.peakRssMiB },
+      putR1: { ...figures(r1, bytes), minCopies: r1.json.minCopies },
+      putR3: { ...figures(r3, bytes), minCopies: r3.json.minCopies },
+      get: figures(get, bytes),
       identical,
       cliFloorMs: Math.round(floor.ms),
       processes,
@@ -84,6 +93,10 @@ export async function measureIonNet (sizeMiB: number): Promise<IonNetRun> {
     await cleanup(peers)
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+function figures (run: CliRun, bytes: number): Timed {
+  return { ms: Math.round(run.ms), MiBs: mibs(bytes, run.ms), peakRssMiB: run.peakRssMiB, cpuSeconds: run.cpuSeconds }
 }
 
 if (import.meta.main) {

@@ -97,6 +97,8 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
           times(q?.getOverHeliaFetch), pct(q?.getOverTlsStream), pct(q?.getOverNoiseStream), pct(q?.putR3OverTlsStream), pct(q?.putR1OverChunkFsync)]
       })),
     `put and get are wall times of the CLI command, ${cliFloor(r)}; ratios divide IonNet by the anchor of the same run.`,
+    table(['CPU-seconds (MiB per CPU-second)', ...r.plan.sizes.map(s => `${s} MiB`)], cpuRows(r)),
+    'CPU of every process of the transfer while it ran (user + system, all threads): every peer and the CLI for IonNet, provider and fetcher for Helia. All processes share the machine\'s cores, so this bounds the rate.',
     table(['peak RSS MiB', ...r.plan.sizes.map(s => `${s} MiB`)], rssRows(r)),
     table(['heal', 'file', 'killed holder held', 'back to 3 copies after', 'target'], [[
       `${r.heal?.peers ?? '?'} peers, heartbeat ${r.heal?.heartbeatMs ?? '?'} ms, heal interval ${r.heal?.healIntervalMs ?? '?'} ms`,
@@ -119,6 +121,20 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
 function cliFloor (r: Results): string {
   const ms = r.ionnet.map(run => run.cliFloorMs)
   return ms.length === 0 ? 'CLI start-up not measured' : `which includes the CLI's start-up (ionnet id: ${Math.min(...ms)}–${Math.max(...ms)} ms)`
+}
+
+function cpuRows (r: Results): string[][] {
+  const cell = (cpu: number | undefined, size: number): string => cpu == null ? '-' : `${cpu} (${cpu > 0 ? Math.round(size / cpu) : '-'})`
+  const ionnet = (pick: (run: IonNetRun) => number | undefined) => r.plan.sizes.map(s => {
+    const run = r.ionnet.find(i => i.sizeMiB === s)
+    return cell(run == null ? undefined : pick(run), s)
+  })
+  return [
+    ['Helia fetch', ...r.plan.sizes.map(s => cell(r.helia.find(h => h.sizeMiB === s)?.fetchCpuSeconds, s))],
+    ['IonNet put r1', ...ionnet(run => run.putR1.cpuSeconds)],
+    ['IonNet put r3', ...ionnet(run => run.putR3.cpuSeconds)],
+    ['IonNet get', ...ionnet(run => run.get.cpuSeconds)]
+  ]
 }
 
 function rssRows (r: Results): string[][] {
