@@ -49,6 +49,13 @@ export class FsChunkStore implements ChunkStore {
   readonly #ledger: SpaceLedger
   readonly #locks = new KeyLock()
   readonly #shards = new Set<string>()
+  /**
+   * Replica counts read from or written to the sidecars. The store is their only writer, and every healer pass asks
+   * for the count of every chunk held, here and on the peers that share them: reading each sidecar anew cost four
+   * file operations per chunk and pass. Presence is still checked on disk each time, so a chunk file that vanished
+   * is noticed as before.
+   */
+  readonly #replicaCounts = new Map<string, number>()
   #open = false
 
   constructor (components: FsChunkStoreComponents, init: ChunkStoreInit) {
@@ -87,6 +94,7 @@ export class FsChunkStore implements ChunkStore {
     })
     this.#ledger.reset()
     this.#shards.clear()
+    this.#replicaCounts.clear()
     await this.#scan()
     this.#open = true
     log('opened %s with %d chunks, %d bytes', this.#blocksDir, this.count, this.size)
@@ -168,6 +176,7 @@ export class FsChunkStore implements ChunkStore {
       }
       await io(`delete chunk ${key}`, async () => this.#fs.unlink(this.#chunkPath(key)))
       this.#ledger.remove(size)
+      this.#replicaCounts.delete(key)
       await this.#fs.unlink(this.#metaPath(key)).catch(err => {
         // an orphaned sidecar is harmless and open() removes it
         if (!isNotFound(err)) log.error('could not delete replica record of %s - %e', key, err)
@@ -271,6 +280,7 @@ export class FsChunkStore implements ChunkStore {
     } catch (err) {
       await this.#discard(tmp)
       await this.#discard(this.#metaPath(key))
+      this.#replicaCounts.delete(key)
       if (isOutOfSpace(err)) this.#ledger.markDiskFull()
       throw err
     }
@@ -310,6 +320,7 @@ export class FsChunkStore implements ChunkStore {
     try {
       await this.#fs.writeFile(tmp, JSON.stringify({ replicas }))
       await this.#fs.rename(tmp, this.#metaPath(key))
+      this.#replicaCounts.set(key, replicas)
     } catch (err) {
       await this.#discard(tmp)
       throw new StorageError(`could not record replicas of ${key}: ${messageOf(err)}`, { cause: err })
@@ -317,9 +328,14 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async #readReplicas (key: string): Promise<number> {
+    const known = this.#replicaCounts.get(key)
+    if (known !== undefined) return known
     try {
       const { replicas } = JSON.parse(new TextDecoder().decode(await this.#fs.readFile(this.#metaPath(key))))
-      return checkReplicas(replicas)
+      const count = checkReplicas(replicas)
+      // a count written while this read was under way is newer than what the read found
+      if (!this.#replicaCounts.has(key)) this.#replicaCounts.set(key, count)
+      return count
     } catch (err) {
       if (!isNotFound(err)) log.error('unreadable replica record of %s, using the default - %e', key, err)
       return this.#limits.defaultReplicas

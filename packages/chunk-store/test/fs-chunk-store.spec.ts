@@ -148,9 +148,43 @@ describe('fs chunk store on disk', () => {
     const chunk = makeChunk(100)
     await store.put(chunk.cid, chunk.bytes, { replicas: 6 })
 
+    // as a crash between writing a chunk and its record would leave it; the open store remembers what it wrote
+    await store.close()
     await fs.unlink(chunkPath(dir, chunk.cid) + '.meta')
+    const reopened = await openStore(createChunkStore({ dir, defaultReplicas: 2 }))
 
+    assert.equal(await reopened.replicas(chunk.cid), 2)
+  })
+
+  it('reads each replica record from disk once, and still notices a chunk file that vanished', async () => {
+    const dir = newDir()
+    let reads = 0
+    const counting: ChunkFs = { ...fs, readFile: async (path: string, options?: { signal?: AbortSignal }) => { if (path.endsWith('.meta')) reads++; return fs.readFile(path, options) } } as ChunkFs
+    const chunk = makeChunk(100)
+    const first = await openStore(createChunkStore({ dir }))
+    await first.put(chunk.cid, chunk.bytes, { replicas: 4 })
+    await first.close()
+
+    const store = await openStore(new FsChunkStore({ fs: counting }, { dir }))
+    for (let pass = 0; pass < 3; pass++) {
+      assert.equal(await store.replicas(chunk.cid), 4)
+      assert.deepEqual((await collect(store.list())).map(c => c.replicas), [4])
+    }
+    assert.equal(reads, 1)
+
+    // its own changes it knows without reading them back
+    await store.setReplicas(chunk.cid, 6)
+    assert.equal(await store.replicas(chunk.cid), 6)
+    await store.delete(chunk.cid)
+    assert.equal(await store.replicas(chunk.cid), undefined)
+    await store.put(chunk.cid, chunk.bytes, { replicas: 2 })
     assert.equal(await store.replicas(chunk.cid), 2)
+
+    // a chunk file removed behind the store's back is not counted as held
+    await fs.unlink(chunkPath(dir, chunk.cid))
+    assert.equal(await store.has(chunk.cid), false)
+    assert.equal(await store.replicas(chunk.cid), undefined)
+    assert.deepEqual(await collect(store.list()), [])
   })
 
   it('removes a replica record whose chunk never landed when it opens', async () => {
