@@ -159,7 +159,13 @@ describe('fs chunk store on disk', () => {
   it('reads each replica record from disk once, and still notices a chunk file that vanished', async () => {
     const dir = newDir()
     let reads = 0
-    const counting: ChunkFs = { ...fs, readFile: async (path: string, options?: { signal?: AbortSignal }) => { if (path.endsWith('.meta')) reads++; return fs.readFile(path, options) } } as ChunkFs
+    const counting = {
+      ...fs,
+      readFile: async (path: string, options?: { signal?: AbortSignal }) => {
+        if (path.endsWith('.meta')) reads++
+        return fs.readFile(path, options)
+      }
+    } as ChunkFs
     const chunk = makeChunk(100)
     const first = await openStore(createChunkStore({ dir }))
     await first.put(chunk.cid, chunk.bytes, { replicas: 4 })
