@@ -9,7 +9,7 @@ import { ping } from '@libp2p/ping'
 import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { CONNECTION_PING_INTERVAL, DHT_PROTOCOL, GOSSIP_LAZY_DEGREE, GOSSIP_MESH_DEGREE, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PING_MAX_INBOUND, PING_MAX_OUTBOUND, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD, STREAM_WINDOW, YAMUX_KEEPALIVE_INTERVAL } from './constants.ts'
+import { CONNECTION_PING_INTERVAL, DHT_K, DHT_PROTOCOL, GOSSIP_LAZY_DEGREE, GOSSIP_MESH_DEGREE, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PING_MAX_INBOUND, PING_MAX_OUTBOUND, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD, STREAM_WINDOW, YAMUX_KEEPALIVE_INTERVAL } from './constants.ts'
 import { nativeTls } from './tls-encrypter.ts'
 import { batchYamuxWindowUpdates } from './yamux-window.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
@@ -76,6 +76,7 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
       ping: ping({ maxOutboundStreams: PING_MAX_OUTBOUND, maxInboundStreams: PING_MAX_INBOUND }),
       dht: kadDHT({
         protocol: DHT_PROTOCOL,
+        kBucketSize: DHT_K,
         // server mode everywhere: home and LAN devices are the network, there are no public servers to defer to
         clientMode: false,
         // keep private and loopback addresses: peers on one LAN or machine must find each other
