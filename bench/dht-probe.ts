@@ -1,6 +1,6 @@
 /**
  * A bench-only libp2p node that joins IonNet's DHT as one more server, configured as a peer's node is
- * (packages/peer/src/node.ts: TCP, TLS then noise, yamux, identify, ping, Kademlia on '/ionnet/kad/1.0.0' with K = 10 in
+ * (packages/peer/src/node.ts: TCP, TLS then noise, yamux, identify, ping, Kademlia on IonNet's own protocol and K in
  * server mode keeping loopback addresses) but without chunks, heartbeats or pubsub, so provide and find-providers latency
  * can be timed from outside the peers. It listens and dials on 127.0.0.1 only.
  */
@@ -12,15 +12,12 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { DHT_K } from '../packages/peer/src/constants.ts'
+import { DHT_K, DHT_PROTOCOL } from '../packages/peer/src/constants.ts'
 import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { Ping } from '@libp2p/ping'
-
-/** IonNet's own DHT protocol (DHT_PROTOCOL in packages/peer/src/constants.ts). */
-export const IONNET_DHT_PROTOCOL = '/ionnet/kad/1.0.0'
 
 export type DhtProbe = Libp2p<{ identify: Identify, ping: Ping, dht: KadDHT }>
 
@@ -38,7 +35,7 @@ export async function startDhtProbe (bootstrap: string[], options: { want: numbe
     services: {
       identify: identify(),
       ping: ping(),
-      dht: kadDHT({ protocol: IONNET_DHT_PROTOCOL, kBucketSize: DHT_K, clientMode: false, peerInfoMapper: passthroughMapper })
+      dht: kadDHT({ protocol: DHT_PROTOCOL, kBucketSize: DHT_K, clientMode: false, peerInfoMapper: passthroughMapper })
     }
   })
   await Promise.all(bootstrap.map(async a => node.dial(multiaddr(a)).catch(() => {})))
