@@ -368,6 +368,38 @@ describe('hardening: storage faults', function () {
     expect(await sha256File(out)).to.equal(small.sha256)
   })
 
+  it('gets a file right when one holder\'s copies rotted on disk, there and elsewhere', async () => {
+    // holders serve chunks without hashing them again, so rot reaches the reader, which must catch it
+    const a = await startPeer()
+    const b = await startPeer({ bootstrap: [a] })
+    const reader = await startPeer({ bootstrap: [a], args: ['--capacity', '0'] })
+    peers.push(a, b, reader)
+    await waitForMesh([a, b, reader])
+    const file = await randomFile(dir, 'rotting.bin', 4 * MiB)
+    const { link, minCopies } = await a.json(['put', file.path, '--replicas', '2'])
+    expect(minCopies).to.equal(2)
+    const blocks = join(a.repo, 'chunks', 'blocks')
+    let rotted = 0
+    for (const shard of await readdir(blocks)) {
+      for (const name of await readdir(join(blocks, shard))) {
+        if (name.includes('.')) continue
+        const path = join(blocks, shard, name)
+        const bytes = await readFile(path)
+        bytes[bytes.length >> 1] ^= 0xff
+        await writeFile(path, bytes)
+        rotted++
+      }
+    }
+    expect(rotted, 'chunks the uploader holds').to.equal(5)
+    // a peer holding none of it, and the rotten holder itself, whose own copies are read first
+    for (const [who, peer] of Object.entries({ reader, holder: a })) {
+      const out = join(dir, `rotting-${who}.out`)
+      const r = await peer.run(['get', link, '-o', out])
+      expect(r.code, `${who}: ${r.stderr}`).to.equal(0)
+      expect(await sha256File(out), who).to.equal(file.sha256)
+    }
+  })
+
   it('after SIGKILL mid-put, restarts with its identity and only whole chunks, and serves them again', async () => {
     const peer = await startPeer()
     const other = await startPeer({ bootstrap: [peer] })

@@ -69,6 +69,12 @@ export interface PutOptions {
 /** Options for get. */
 export interface GetOptions {
   signal?: AbortSignal
+  /**
+   * false skips checking the bytes against the CID, for a caller that checks them anyway: a peer serving a chunk to
+   * another (which hashes or authenticates what it receives), a reader that decrypts it (authentication fails on any
+   * other bytes). A copy that rotted on disk then reaches that caller, and scrub finds it. Default: true.
+   */
+  verify?: boolean
 }
 
 /** Limits shared by every store. */
@@ -116,7 +122,7 @@ export interface ChunkStore {
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void>
   /** Like put, for bytes arriving in pieces: never holds the whole chunk, and stops at the first byte over a limit. */
   putStream(cid: CID, source: AsyncIterable<Uint8Array>, options?: PutOptions): Promise<void>
-  /** Returns the chunk's bytes, checked against its CID: ChunkCorruptError rather than wrong bytes. */
+  /** Returns the chunk's bytes, checked against its CID (unless `verify: false`): ChunkCorruptError rather than wrong bytes. */
   get(cid: CID, options?: GetOptions): Promise<Uint8Array>
   /** Removes the chunk and its replica record; resolves true if it was there. */
   delete(cid: CID): Promise<boolean>

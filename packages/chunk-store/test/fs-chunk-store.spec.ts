@@ -107,6 +107,9 @@ describe('fs chunk store on disk', () => {
     await fs.writeFile(chunkPath(dir, corrupted.cid), rotten)
 
     await assert.rejects(store.get(corrupted.cid), { name: 'ChunkCorruptError', code: 'ERR_CHUNK_CORRUPT' })
+    // unchecked, for a caller that checks the bytes itself: it gets what the disk holds
+    assert.deepEqual(new Uint8Array(await store.get(corrupted.cid, { verify: false })), rotten)
+    assert.deepEqual(new Uint8Array(await store.get(intact.cid, { verify: false })), new Uint8Array(intact.bytes))
     assert.equal(await store.verify(corrupted.cid), false)
     assert.equal(await store.verify(intact.cid), true)
     assert.equal(await store.has(corrupted.cid), true, 'verify leaves a corrupt chunk in place')

@@ -81,13 +81,14 @@ export class ChunkFetcher {
   async #fetch<T> (cid: CID, open: ((bytes: Uint8Array) => T | undefined) | undefined, options: FetchOptions): Promise<T> {
     const { store, log } = this.#components
     if (options.remoteOnly !== true && await store.has(cid)) {
-      // the store hashed these bytes already
-      const bytes = await store.get(cid, options).catch((err: any) => {
+      // bytes to be opened are checked by opening (authentication): the store need not hash them first
+      const bytes = await store.get(cid, { signal: options.signal, verify: open == null }).catch((err: any) => {
         // a rotten local copy: the network still has good ones (scrub replaces ours)
         log('local copy of %s unusable: %s', cid, err.message)
       })
       const opened = bytes == null || open == null ? bytes as T | undefined : open(bytes)
       if (opened !== undefined) return opened
+      if (bytes != null) log('local copy of %s does not match its CID', cid)
     }
     const judge = open ?? ((bytes: Uint8Array) => cidForChunk(bytes).equals(cid) ? bytes as T : undefined)
     // an error `open` throws is its verdict on right bytes, not the peer's fault: it ends the fetch
