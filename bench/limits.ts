@@ -3,7 +3,8 @@
  * - raw loopback TCP: one process writes N MiB in 1 MiB writes to another over 127.0.0.1, timed until the
  *   receiver has counted every byte;
  * - sha2-256 and AES-256-GCM (encrypt, with tag) of 1 MiB buffers in node:crypto, in this process;
- * - 1 MiB chunk files written as the chunk store writes them: temp file, fsync, rename, in the system temp folder
+ * - chunk files of IonNet's default chunk size (2 MiB) written as the chunk store writes them: temp file, fsync, rename,
+ *   in the system temp folder
  *   (where the peers' repos live).
  * The bare libp2p stream ceilings are in stream.ts.
  *
@@ -14,6 +15,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeS
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { Child, MiB, exitWithParent, hear, mibs, tell } from './common.ts'
 
 export interface Limits {
@@ -63,10 +65,11 @@ function cpuRate (sizeMiB: number, fn: (buf: Buffer) => void): number {
 
 function chunkFiles (sizeMiB: number): number {
   const dir = mkdtempSync(join(tmpdir(), 'ionnet-bench-fsync-'))
-  const buf = randomBytes(MiB)
+  // files of the size IonNet writes: fewer, larger files each pay less fsync per byte
+  const buf = randomBytes(DEFAULT_CHUNK_SIZE)
   try {
     const started = performance.now()
-    for (let i = 0; i < sizeMiB; i++) {
+    for (let i = 0; i < sizeMiB * MiB / DEFAULT_CHUNK_SIZE; i++) {
       const path = join(dir, String(i))
       const fd = openSync(`${path}.tmp`, 'w')
       writeSync(fd, buf)

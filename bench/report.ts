@@ -4,6 +4,8 @@
  * Targets are judged at 256 MiB, 1 GiB and 50 peers; a quick run has none of those and judges at its largest size
  * and count instead, which the target's name then says.
  */
+import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
+import { MiB } from './common.ts'
 import type { HealRun } from './heal.ts'
 import type { HeliaRun } from './helia.ts'
 import type { IonNetRun } from './ionnet.ts'
@@ -86,7 +88,7 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       ['libp2p stream, TCP + TLS on the socket (IonNet) + yamux, 1 MiB sends', n(l?.libp2pTlsSocketMiBs)],
       ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs)],
       ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs)],
-      ['1 MiB chunk files: write, fsync, rename', n(l?.chunkFileFsyncMiBs)]
+      [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename`, n(l?.chunkFileFsyncMiBs)]
     ]),
     table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get/Helia', 'get/TLS', 'get/noise', 'put r3/TLS', 'put r1/fsync'],
       r.plan.sizes.map((size) => {
