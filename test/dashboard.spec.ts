@@ -269,7 +269,7 @@ describe('dashboard: in a real browser', function () {
     expect(link).to.match(/^ionnet:\/\/b[a-z2-7]+#z[1-9A-HJ-NP-Za-km-z]+$/)
     expect(await page.getAttribute('#upload-status', 'data-state')).to.equal('done')
     // the file's strip appears, every block at its 3 copies
-    await waitForCells(page, 'a strip of 4 blocks at 3 copies', 15_000, cells => cells.length === 4 && cells.every(c => c === 'at'))
+    await waitForCells(page, 'a strip of 3 blocks (2 chunks, the manifest) at 3 copies', 15_000, cells => cells.length === 3 && cells.every(c => c === 'at'))
     expect(await page.textContent('#files .file .name')).to.equal('three.bin')
   })
 
@@ -301,7 +301,7 @@ describe('dashboard: in a real browser', function () {
     await page.waitForSelector(`#peers tbody tr[data-peer="${victim.peerId}"][data-state="dead"]`, { timeout: 10_000 })
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-degraded.png') })
 
-    await waitForCells(page, 'every block back at 3 copies or more', 20_000, cells => cells.length === 4 && cells.every(c => c === 'at' || c === 'over'))
+    await waitForCells(page, 'every block back at 3 copies or more', 20_000, cells => cells.length === 3 && cells.every(c => c === 'at' || c === 'over'))
     const repairs = peers.flatMap(p => p.events('repair')).filter(e => e.reason === 'repair')
     expect(repairs.length).to.be.greaterThan(0)
   })

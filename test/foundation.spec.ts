@@ -33,7 +33,7 @@ describe('foundation: put and get across real peer processes', function () {
     const result = await peers[0].json(['put', file.path, '--replicas', '3'])
     expect(result.link).to.match(/^ionnet:\/\/bafk[a-z2-7]+#z[1-9A-HJ-NP-Za-km-z]+$/)
     expect(result.size).to.equal(20 * MiB)
-    expect(result.chunks).to.equal(20)
+    expect(result.chunks, '2 MiB chunks').to.equal(10)
     expect(result.minCopies).to.equal(3)
     link = result.link
     cid = result.cid
@@ -136,7 +136,7 @@ describe('foundation: a file whose chunks are gone', function () {
     const file = await randomFile(dir, 'three.bin', 3 * MiB)
     peers.push(...await startNetwork(2))
     await waitForMesh(peers)
-    const { link, cid } = await peers[0].json(['put', file.path, '--replicas', '2'])
+    const { link, cid } = await peers[0].json(['put', file.path, '--replicas', '2', '--chunk-size', '1MiB'])
     // peer 2 loses its data chunks while stopped (the manifest survives); then the uploader dies
     await peers[1].stop()
     const blocks = join(peers[1].repo, 'chunks', 'blocks')

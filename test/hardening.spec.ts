@@ -390,7 +390,7 @@ describe('hardening: storage faults', function () {
         rotted++
       }
     }
-    expect(rotted, 'chunks the uploader holds').to.equal(5)
+    expect(rotted, 'blocks the uploader holds: 2 chunks and the manifest').to.equal(3)
     // a peer holding none of it, and the rotten holder itself, whose own copies are read first
     for (const [who, peer] of Object.entries({ reader, holder: a })) {
       const out = join(dir, `rotting-${who}.out`)

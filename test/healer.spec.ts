@@ -58,7 +58,7 @@ describe('healer: the network keeps every chunk at its replica count', function 
     }, { timeout: 10_000, message: 'the observer to count 3 live copies of every block' }).catch((err: Error) => {
       throw new Error(`${err.message}; it counted ${health?.copies.join(' ')}`)
     })
-    expect(health!.blocks).to.equal(11)
+    expect(health!.blocks, '5 chunks of 2 MiB and the manifest').to.equal(6)
     expect(health!.replicas).to.equal(3)
     expect(health!.underReplicated).to.equal(0)
   })

@@ -27,7 +27,7 @@ export interface PutOptions extends CallOptions {
   name?: string
   /** Copies of every chunk to keep on distinct peers (the peer's default: 3). */
   replicas?: number
-  /** Plaintext bytes per chunk (the peer's default: 1 MiB). */
+  /** Plaintext bytes per chunk (the peer's default: 2 MiB). */
   chunkSize?: number
   /**
    * Called with the bytes sent so far, as they are sent. A path handed to a peer on this machine is read by the peer

@@ -1,8 +1,11 @@
 const KiB = 1024
 const MiB = 1024 * KiB
 
-/** Large enough to amortise per-chunk CIDs and round trips, small enough to repair and hold in memory one at a time. */
-export const DEFAULT_CHUNK_SIZE = 1 * MiB
+/**
+ * Large enough to amortise what every chunk costs (a stream, a file and its fsync, a DHT record), small enough to
+ * repair and hold in memory a few at a time. 2 MiB rather than 1: a put with 3 copies took 30% less CPU.
+ */
+export const DEFAULT_CHUNK_SIZE = 2 * MiB
 
 /** A one-byte chunk is useless but harmless; zero would never make progress. */
 export const MIN_CHUNK_SIZE = 1

@@ -111,7 +111,7 @@ export interface ChunkRef {
 export interface EncodeOptions {
   /** File name recorded in the manifest; default "". */
   name?: string
-  /** Plaintext bytes per chunk, 1 B to 16 MiB; default {@link DEFAULT_CHUNK_SIZE} (1 MiB). */
+  /** Plaintext bytes per chunk, 1 B to 16 MiB; default {@link DEFAULT_CHUNK_SIZE} (2 MiB). */
   chunkSize?: number
   /** Links per manifest node, 2 to 65536; default {@link DEFAULT_FANOUT} (16384). */
   fanout?: number

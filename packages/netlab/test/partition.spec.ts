@@ -23,7 +23,7 @@ describe('netlab: a partition that cuts one replica of every chunk away', functi
     await lab.start()
     file = await lab.randomFile('two.bin', 2 * MiB)
     link = (await lab.put(1, file.path, { replicas: REPLICAS })).link
-    // two hosts that hold a copy of every block (3 blocks: 2 chunks and the manifest) and never all three
+    // two hosts that hold a copy of every block (2 blocks: 1 chunk and the manifest) and never all three
     minority = isolatingGroup(await lab.placement(), [1, 2, 3, 4, 5], { size: 2 })!
     expect(minority, 'a pair of hosts holding a copy of every block').to.not.equal(undefined)
     majority = [1, 2, 3, 4, 5].filter(n => !minority.includes(n))

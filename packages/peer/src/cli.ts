@@ -93,7 +93,7 @@ function buildProgram (io: CliIo): Command {
     .argument('<file>', 'file to store')
     .option('--replicas <n>', 'copies of every chunk to keep on distinct peers', parsePositiveInt, DEFAULT_REPLICAS)
     .option('--name <name>', 'file name recorded in the manifest (default: the file\'s own)')
-    .option('--chunk-size <size>', 'plaintext bytes per chunk (default 1MiB)', parseSize)
+    .option('--chunk-size <size>', 'plaintext bytes per chunk (default 2MiB)', parseSize)
     .addHelpText('after', '\nExample:\n  ionnet put report.pdf --replicas 3')
     .action(async (file: string, opts) => {
       const client = await IonNetClient.forRepo(repoPath(opts.repo))

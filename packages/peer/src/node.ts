@@ -57,7 +57,7 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
     // with @libp2p/tls and about 200–300 with noise here. Noise stays for peers that only speak noise, and libp2p
     // negotiates between them; @libp2p/tls peers speak the same TLS
     connectionEncrypters: [nativeTls(), noise()],
-    // a chunk (1 MiB) fits one stream's window, so it crosses without waiting on window updates
+    // a chunk (2 MiB by default) fits one stream's window, so it crosses without waiting on window updates
     streamMuxers: [yamux({ keepAliveInterval: YAMUX_KEEPALIVE_INTERVAL, streamOptions: { initialStreamWindowSize: STREAM_WINDOW } })],
     peerDiscovery,
     // libp2p pings every connection every 10 s by default, each ping a new stream that the peer store records; an
