@@ -64,6 +64,12 @@ export interface PutOptions {
   /** Copies the network should keep. Defaults to the store's defaultReplicas; a repeated put keeps the larger value. */
   replicas?: number
   signal?: AbortSignal
+  /**
+   * put only: false skips checking the bytes against the CID, for a caller that has just computed the CID from these
+   * very bytes, or checked them (an uploader storing a chunk it sealed, a repair storing one it fetched and verified).
+   * Default: true. putStream always checks: its bytes come from elsewhere.
+   */
+  verify?: boolean
 }
 
 /** Options for get. */
@@ -116,7 +122,7 @@ export interface ChunkStore {
   close(): Promise<void>
   has(cid: CID): Promise<boolean>
   /**
-   * Stores a chunk after checking its bytes hash to the CID. Storing a chunk
+   * Stores a chunk after checking its bytes hash to the CID (unless `verify: false`). Storing a chunk
    * already held writes nothing but raises its recorded replicas to the larger value.
    */
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void>

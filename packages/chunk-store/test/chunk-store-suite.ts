@@ -89,6 +89,21 @@ export function describeChunkStore (name: string, create: (init?: MemoryChunkSto
       assert.equal(store.count, 0)
     })
 
+    it('skips the hash on put with verify: false, where the caller vouches for the bytes; verify() still tells', async () => {
+      const store = await openStore()
+      const chunk = makeChunk(100)
+      const other = makeChunk(100)
+
+      await store.put(chunk.cid, chunk.bytes, { verify: false })
+      await store.put(other.cid, chunk.bytes, { verify: false })
+
+      assert.deepEqual(new Uint8Array(await store.get(chunk.cid)), new Uint8Array(chunk.bytes))
+      assert.equal(await store.verify(chunk.cid), true)
+      // a caller that broke its promise stored bytes under the wrong CID: reads refuse them and scrub finds them
+      assert.equal(await store.verify(other.cid), false)
+      await assert.rejects(store.get(other.cid), { name: 'ChunkCorruptError' })
+    })
+
     it('accepts only CIDv1 raw sha2-256 CIDs', async () => {
       const store = await openStore()
       const chunk = makeChunk(10)

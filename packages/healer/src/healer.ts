@@ -223,7 +223,8 @@ export class Healer extends EventTarget {
       this.#c.withdraw(cid)
       throw new NoHealthyCopyError(`corrupt copy of ${cid.toString()} deleted, and no healthy copy was found: ${err.message}`)
     }
-    await this.#c.store.put(cid, bytes, { replicas })
+    // fetched bytes were hashed against the CID already
+    await this.#c.store.put(cid, bytes, { replicas, verify: false })
     this.#c.announce(cid)
     this.#emit({ cid: cid.toString(), from: 'network', to: this.#c.peerId.toString(), ms: 0, bytes: bytes.length, reason: 'scrub' })
     return bytes
