@@ -1,9 +1,9 @@
 import { cidForChunk } from '@ionnet/chunk-store'
 import map from 'it-map'
 import { decodeManifest, decryptChunk, FileVerifier, walkChunks } from '@ionnet/manifest'
-import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW } from './constants.ts'
+import { FIND_PROVIDERS_TIMEOUT, GET_WINDOW_BYTES } from './constants.ts'
 import { FileUnavailableError } from './errors.ts'
-import { inOrder } from './window.ts'
+import { chunksInWindow, inOrder } from './window.ts'
 import type { ChunkFetcher } from './fetcher.ts'
 import type { ChunkRef, Link, Manifest } from '@ionnet/manifest'
 import type { CID } from 'multiformats/cid'
@@ -36,7 +36,7 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
       return fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal })
     })
     try {
-      for await (const plain of inOrder(tasks, options.window ?? GET_WINDOW)) {
+      for await (const plain of inOrder(tasks, options.window ?? chunksInWindow(GET_WINDOW_BYTES, manifest.chunkSize))) {
         verifier.update(plain)
         yield plain
       }

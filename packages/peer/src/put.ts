@@ -1,9 +1,9 @@
 import map from 'it-map'
-import { encodeFile, formatLink } from '@ionnet/manifest'
-import { PUT_WINDOW, STORE_ATTEMPTS } from './constants.ts'
+import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '@ionnet/manifest'
+import { PUT_WINDOW_BYTES, STORE_ATTEMPTS } from './constants.ts'
 import { StoreFailedError } from './errors.ts'
 import { rankPeers } from './placement.ts'
-import { asCompleted } from './window.ts'
+import { asCompleted, chunksInWindow } from './window.ts'
 import type { Announcer } from './announcer.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
 import type { Membership } from './membership.ts'
@@ -48,7 +48,8 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
   })
-  for await (const _ of asCompleted(tasks, options.window ?? PUT_WINDOW)) { /* drain */ }
+  const window = options.window ?? chunksInWindow(PUT_WINDOW_BYTES, options.chunkSize ?? DEFAULT_CHUNK_SIZE)
+  for await (const _ of asCompleted(tasks, window)) { /* drain */ }
   const { link, manifest } = encoded.result()
   const result: PutResult = {
     link: formatLink(link),

@@ -4,6 +4,12 @@
  * grows by one, and it never waits again once it is past its limit. A 1 GiB get then held 1000 decrypted chunks
  * (600 MiB) whenever the writer was slower than the network.
  */
+import { MAX_WINDOW, MIN_WINDOW } from './constants.ts'
+
+/** How many chunks of `chunkSize` bytes a window of `bytes` holds, within MIN_WINDOW and MAX_WINDOW. */
+export function chunksInWindow (bytes: number, chunkSize: number): number {
+  return Math.min(MAX_WINDOW, Math.max(MIN_WINDOW, Math.floor(bytes / Math.max(1, chunkSize))))
+}
 
 /** A task to run: started only when a slot in the window is free. */
 export type Task<T> = () => Promise<T>

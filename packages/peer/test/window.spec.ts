@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { asCompleted, inOrder } from '../src/window.ts'
+import { GET_WINDOW_BYTES, PUT_WINDOW_BYTES } from '../src/constants.ts'
+import { asCompleted, chunksInWindow, inOrder } from '../src/window.ts'
 import type { Task } from '../src/window.ts'
 
 /** Tasks that resolve in `delays[i]` ms with `i`, counting how many have started. */
@@ -19,6 +20,16 @@ async function * slowly<T> (items: T[]): AsyncGenerator<T> {
 }
 
 describe('task windows', () => {
+  it('hold as many chunks as fit their bytes, at least 2 and at most 32', () => {
+    const MiB = 1024 * 1024
+    // the default 2 MiB chunks: 3 stored and 2 fetched at a time
+    expect(chunksInWindow(PUT_WINDOW_BYTES, 2 * MiB)).to.equal(3)
+    expect(chunksInWindow(GET_WINDOW_BYTES, 2 * MiB)).to.equal(2)
+    expect(chunksInWindow(PUT_WINDOW_BYTES, 1 * MiB)).to.equal(6)
+    expect(chunksInWindow(GET_WINDOW_BYTES, 16 * MiB)).to.equal(2)
+    expect(chunksInWindow(GET_WINDOW_BYTES, 1)).to.equal(32)
+  })
+
   it('inOrder yields results in input order even when later tasks finish first', async () => {
     const out: number[] = []
     for await (const v of inOrder(tasks([30, 1, 10, 1, 5], { n: 0 }), 3)) out.push(v)
