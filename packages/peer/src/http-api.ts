@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path'
 import { createServer } from 'node:http'
 import { timingSafeEqual } from 'node:crypto'
 import { statusOf, writeFileAtomic } from '@ionnet/client'
+import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { logger } from '@libp2p/logger'
 import { DashboardFiles } from './dashboard-files.ts'
 import { BadRequestError, LocalFileError, UnauthorizedError } from './errors.ts'
@@ -198,7 +199,7 @@ export class HttpApi {
     if (path != null) {
       // the peer reads the file itself: one process fewer copies every byte (the CLI on the same machine uses this)
       this.#localOnly(req, 'path')
-      source = await readLocal(path)
+      source = await readLocal(path, chunkSize ?? DEFAULT_CHUNK_SIZE)
     }
     const result = await this.#components.peer.put(source, { name, replicas, chunkSize, signal: abort.signal })
     json(res, 200, result)
@@ -282,11 +283,19 @@ export function contentDisposition (name: string): string {
   return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`
 }
 
-async function readLocal (path: string): Promise<AsyncIterable<Uint8Array>> {
+/**
+ * Reads whole chunks at a time (at least 1 MiB), so the chunker passes each read on as views: with 1 MiB reads and
+ * 2 MiB chunks it copied every byte into its staging buffer, 0.18 s of an uploader's CPU per 256 MiB.
+ */
+async function readLocal (path: string, chunkSize: number): Promise<AsyncIterable<Uint8Array>> {
   if (!isAbsolute(path)) throw new BadRequestError('path must be absolute')
   const info = await stat(path).catch((err: any) => { throw new LocalFileError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
   if (!info.isFile()) throw new LocalFileError(`cannot read ${path}: not a regular file`)
-  return checkedLength(createReadStream(path, { highWaterMark: 1024 * 1024 }), info.size, path)
+  const MiB = 1024 * 1024
+  // a chunk size out of range is refused by the put itself, with its own message
+  const chunk = Number.isSafeInteger(chunkSize) && chunkSize > 0 && chunkSize <= 16 * MiB ? chunkSize : DEFAULT_CHUNK_SIZE
+  const readSize = chunk >= MiB ? chunk : Math.floor(MiB / chunk) * chunk
+  return checkedLength(createReadStream(path, { highWaterMark: readSize }), info.size, path)
 }
 
 /** Fails a put whose file shrank or grew while it was read: its link would name bytes the user never had. */
