@@ -135,7 +135,9 @@ export type FetchBlock = (cid: CID, signal?: AbortSignal) => Promise<Uint8Array>
  * it is produced, the manifest nodes as tree levels fill, and the root
  * manifest last (`root: true`). Memory stays bounded by one chunk plus one
  * node per tree level, whatever the file size. `blocks` can be iterated once;
- * `result()` throws until the root block has been yielded.
+ * `result()` throws until the root block has been yielded. The source may
+ * reuse a piece's memory once the next piece is pulled: each is hashed,
+ * sealed or copied before then.
  *
  * Throws RangeError at once for a bad name, chunkSize or fanout.
  */
