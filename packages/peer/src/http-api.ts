@@ -284,7 +284,8 @@ export function contentDisposition (name: string): string {
 
 /**
  * Reads whole chunks at a time (at least 1 MiB), so the chunker passes each read on as views: with 1 MiB reads and
- * 2 MiB chunks it copied every byte into its staging buffer, 0.18 s of an uploader's CPU per 256 MiB.
+ * 2 MiB chunks it copied every byte into its staging buffer (alternating 256 MiB puts: the uploader's CPU 2.14–2.28 s
+ * against 2.51–2.92 with that copy).
  */
 async function readLocal (path: string, chunkSize: number): Promise<AsyncIterable<Uint8Array>> {
   if (!isAbsolute(path)) throw new BadRequestError('path must be absolute')

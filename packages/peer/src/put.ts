@@ -71,7 +71,8 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
 
 /**
  * Stores one block on up to `replicas` peers, nearest first, moving on to the next candidate when one refuses or
- * fails. Resolves the number of copies made.
+ * fails. Resolves the number of copies made. The block's CID must have been computed from its bytes (encodeFile's
+ * blocks are): this peer's own copy is stored without hashing them again, while other peers always check.
  */
 export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<{ copies: number, errors: string[] }> {
   const { node, store, protocol, membership, announcer, log } = components
@@ -94,7 +95,7 @@ export async function replicate (block: Block, replicas: number, components: Put
     for (let attempt = 1; ; attempt++) {
       try {
         if (id.equals(self)) {
-          // its CID was computed from these bytes as they were sealed
+          // its CID was computed from these very bytes as they were sealed
           await store.put(block.cid, block.bytes, { replicas, signal, verify: false })
           announcer.busy()
           announcer.announce(block.cid)
