@@ -9,8 +9,12 @@ export const second = 1000
 export const minute = 60 * second
 export const hour = 60 * minute
 
-/** Wire protocol of chunk transfers; the version moves when the message shapes change. */
-export const CHUNK_PROTOCOL = '/ionnet/chunk/1.0.0'
+/**
+ * Wire protocol of chunk transfers; the version moves when the message shapes change, or what a chunk stream needs
+ * of the connection: 2.0.0 streams carry 2 MiB chunks in a 4 MiB yamux window (STREAM_WINDOW), which a 1.0.0 peer,
+ * opening 2 MiB windows, would overrun and reset mid-chunk. Mixed versions now fail at negotiation, saying so.
+ */
+export const CHUNK_PROTOCOL = '/ionnet/chunk/2.0.0'
 
 /** Our own DHT, so IonNet peers never join (or pollute) the public IPFS DHT. */
 export const DHT_PROTOCOL = '/ionnet/kad/1.0.0'
