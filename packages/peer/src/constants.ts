@@ -80,7 +80,7 @@ export const PUT_WINDOW_BYTES = 6 * MiB
  * Bytes of chunks fetched ahead during a get (3 chunks of 2 MiB); the output is still written in order. 4 MiB cost a
  * reader on loopback less CPU (1.2–1.88 s per 256 MiB get against 1.37–2.14, 6 gets each), but with only two chunks
  * in flight a get through a 10 Mbit/s link stalled now and then: 5 MiB took 4.47–9.4 s over 5 runs, against
- * 4.46–6.7 s in 12 runs with three (a connection left idle restarts TCP's slow start).
+ * 4.46–6.7 s in 12 runs with three (probably TCP's slow start restarting on a connection left idle; not traced).
  */
 export const GET_WINDOW_BYTES = 6 * MiB
 
