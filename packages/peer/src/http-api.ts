@@ -6,6 +6,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { statusOf, writeFileAtomic } from '@ionnet/client'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { logger } from '@libp2p/logger'
+import { MAX_CHUNK_SIZE, MiB } from './constants.ts'
 import { DashboardFiles } from './dashboard-files.ts'
 import { BadRequestError, LocalFileError, UnauthorizedError } from './errors.ts'
 import { EventStream } from './event-stream.ts'
@@ -291,9 +292,8 @@ async function readLocal (path: string, chunkSize: number): Promise<AsyncIterabl
   if (!isAbsolute(path)) throw new BadRequestError('path must be absolute')
   const info = await stat(path).catch((err: any) => { throw new LocalFileError(`cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`) })
   if (!info.isFile()) throw new LocalFileError(`cannot read ${path}: not a regular file`)
-  const MiB = 1024 * 1024
   // a chunk size out of range is refused by the put itself, with its own message
-  const chunk = Number.isSafeInteger(chunkSize) && chunkSize > 0 && chunkSize <= 16 * MiB ? chunkSize : DEFAULT_CHUNK_SIZE
+  const chunk = Number.isSafeInteger(chunkSize) && chunkSize > 0 && chunkSize <= MAX_CHUNK_SIZE ? chunkSize : DEFAULT_CHUNK_SIZE
   const readSize = chunk >= MiB ? chunk : Math.floor(MiB / chunk) * chunk
   return checkedLength(readInto(path, Buffer.allocUnsafeSlow(readSize)), info.size, path)
 }
