@@ -81,14 +81,19 @@ export class ChunkProtocol {
     })
   }
 
-  /** Stores a chunk on `peer`; resolves `'had'` when it already held the chunk (no bytes sent). */
+  /**
+   * Stores a chunk on `peer`; resolves `'had'` when it already held the chunk. The request and the bytes go in one
+   * write, without waiting for the peer to accept them first: every put has a secret of its own, so a peer that
+   * already holds a chunk, or is too full for it, is rare (placement skips peers whose heartbeat says they are full),
+   * while waiting cost every chunk a round trip between two busy processes: 5.9 ms of 34 (medians) in a put with
+   * one copy. Three alternating runs of 256 MiB puts: with one copy 106.6–151.8 MiB/s against 103.4–134.7, with
+   * three 64.4–78 against 58.9–75.7.
+   */
   async store (peer: PeerId, cid: CID, bytes: Uint8Array, replicas: number, options: { signal?: AbortSignal } = {}): Promise<'stored' | 'had'> {
     return this.#exchange(peer, options.signal, async (lp, signal) => {
-      await lp.write(encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), { signal })
-      const offer = await readResponse(lp, signal)
-      if (offer.have === true) return 'had'
-      await lp.write(bytes, { signal })
-      await readResponse(lp, signal)
+      await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
+      const res = await readResponse(lp, signal)
+      if (res.have === true) return 'had'
       this.#moved('out', bytes.length)
       return 'stored'
     })
@@ -169,7 +174,10 @@ export class ChunkProtocol {
 
   async #receive (lp: LpStream, req: Request & { op: 'put' }, from: PeerId, signal: AbortSignal): Promise<void> {
     const { store } = this.#components
-    if (await store.has(req.cid)) {
+    // the bytes follow the request at once, and are read before any answer, a refusal too: one answer per put
+    const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })])
+    if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
+    if (had) {
       // a repeated store may raise the replica count, never lower it
       if ((await store.replicas(req.cid) ?? 0) < req.replicas) await store.setReplicas(req.cid, req.replicas)
       await lp.write(encodeResponse({ ok: true, have: true }), { signal })
@@ -181,9 +189,6 @@ export class ChunkProtocol {
       await lp.write(encodeResponse({ ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${why})` }), { signal })
       return
     }
-    await lp.write(encodeResponse({ ok: true, have: false }), { signal })
-    const data = await lp.read({ signal })
-    if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
     // the store hashes and writes the pieces as they arrived: no copy of the whole chunk
     await store.putStream(req.cid, pieces(data), { replicas: req.replicas, signal })
     this.stats.received++

@@ -12,9 +12,10 @@ export const hour = 60 * minute
 /**
  * Wire protocol of chunk transfers; the version moves when the message shapes change, or what a chunk stream needs
  * of the connection: 2.0.0 streams carry 2 MiB chunks in a 4 MiB yamux window (STREAM_WINDOW), which a 1.0.0 peer,
- * opening 2 MiB windows, would overrun and reset mid-chunk. Mixed versions now fail at negotiation, saying so.
+ * opening 2 MiB windows, would overrun and reset mid-chunk; in 3.0.0 a put sends its bytes with the request instead
+ * of after the receiver's answer. Mixed versions fail at negotiation, saying so.
  */
-export const CHUNK_PROTOCOL = '/ionnet/chunk/2.0.0'
+export const CHUNK_PROTOCOL = '/ionnet/chunk/3.0.0'
 
 /** Our own DHT, so IonNet peers never join (or pollute) the public IPFS DHT. */
 export const DHT_PROTOCOL = '/ionnet/kad/1.0.0'

@@ -5,11 +5,12 @@ import { ProtocolError } from './errors.ts'
 
 /**
  * The chunk protocol's messages. Every request and response is one CBOR header frame, optionally followed by one
- * frame of chunk bytes. A put is a two-step exchange so a peer can refuse (full, already has it) before any bytes move.
+ * frame of chunk bytes. A put sends its bytes with the request, without waiting to be accepted: refusals (full, already
+ * has it) are rare, and the wait cost every chunk a round trip.
  *
  *   get:  → {op:'get', cid}                    ← {ok:true, size} [bytes]       | {ok:false, code, message}
- *   put:  → {op:'put', cid, size, replicas}     ← {ok:true, have:boolean}       | {ok:false, code, message}
- *         → [bytes] (only when have is false)  ← {ok:true}                     | {ok:false, code, message}
+ *   put:  → {op:'put', cid, size, replicas} [bytes]
+ *                                              ← {ok:true, have:boolean}       | {ok:false, code, message}
  *   has:  → {op:'has', cids}                    ← {ok:true, has:boolean[], replicas:number[]}
  */
 export type Request =

@@ -1,0 +1,69 @@
+import { expect } from 'chai'
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cidForChunk } from '@ionnet/chunk-store'
+import { createPeer } from '@ionnet/peer'
+import { tempDir, waitFor } from './helpers/network.ts'
+import type { IonNetPeer } from '@ionnet/peer'
+
+const MiB = 1024 * 1024
+
+/** A chunk as a put makes it: random bytes under the CID of their hash. */
+function chunk (size: number): { cid: ReturnType<typeof cidForChunk>, bytes: Uint8Array } {
+  const bytes = randomBytes(size)
+  return { cid: cidForChunk(bytes), bytes }
+}
+
+// a put sends the chunk's bytes with its request, so every answer (stored, already held, refused) comes after them
+describe('chunk protocol: storing a chunk on another peer', function () {
+  this.timeout(60_000)
+  let dir: string
+  let sender: IonNetPeer
+  let holder: IonNetPeer
+
+  before(async () => {
+    dir = await tempDir()
+    sender = await createPeer({ repo: join(dir, 'sender'), listen: ['/ip4/127.0.0.1/tcp/0'], heartbeat: 300 })
+    // room for a few small chunks, not for a chunk of the largest size
+    holder = await createPeer({ repo: join(dir, 'holder'), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [sender.node.getMultiaddrs()[0].toString()], heartbeat: 300, capacity: 3 * MiB })
+    await waitFor(() => sender.membership.live().length === 1, { message: 'the peers to see each other' })
+  })
+
+  after(async () => {
+    await holder?.stop()
+    await sender?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('stores a chunk, and answers "had" when it already holds it, raising its replica count', async () => {
+    const { cid, bytes } = chunk(256 * 1024)
+    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 2)).to.equal('stored')
+    expect(await holder.store.has(cid)).to.equal(true)
+    expect(await holder.store.replicas(cid)).to.equal(2)
+    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 3)).to.equal('had')
+    expect(await holder.store.replicas(cid)).to.equal(3)
+    // and the copy is the chunk
+    expect(Buffer.from(await sender.fetcher.fetch(cid, { remoteOnly: true })).equals(bytes)).to.equal(true)
+  })
+
+  it('refuses a chunk it has no room for, after taking its bytes, and the next store still lands', async () => {
+    // the largest chunk a peer takes (4 MiB): the answer comes at once, well within the chunk timeout of 20 s
+    const big = chunk(4 * MiB)
+    const started = Date.now()
+    const err = await sender.protocol.store(holder.node.peerId, big.cid, big.bytes, 1).catch(e => e)
+    expect(err.remoteCode ?? err.name, err.message).to.equal('ERR_CAPACITY_EXCEEDED')
+    expect(Date.now() - started).to.be.below(10_000)
+    expect(await holder.store.has(big.cid)).to.equal(false)
+    const small = chunk(64 * 1024)
+    expect(await sender.protocol.store(holder.node.peerId, small.cid, small.bytes, 1)).to.equal('stored')
+  })
+
+  it('rejects bytes that do not match the CID they were sent under, and keeps nothing of them', async () => {
+    const { cid } = chunk(128 * 1024)
+    const other = randomBytes(128 * 1024)
+    const err = await sender.protocol.store(holder.node.peerId, cid, other, 1).catch(e => e)
+    expect(err).to.be.an('error')
+    expect(await holder.store.has(cid)).to.equal(false)
+  })
+})
