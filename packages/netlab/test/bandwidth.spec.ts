@@ -4,6 +4,7 @@ import { checkSupport, createLab, MiB, sha256File } from '../src/index.ts'
 import type { Lab } from '../src/index.ts'
 
 const LIMIT = 10e6 // bits per second
+const SLOW = 4e6
 const SIZE = 5 * MiB
 
 describe('netlab: a host behind a 10 Mbit/s link', function () {
@@ -56,5 +57,35 @@ describe('netlab: a host behind a 10 Mbit/s link', function () {
     const got = await lab!.get(3, link)
     expect(await sha256File(got.output)).to.equal(file.sha256)
     expect(got.rate / LIMIT, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.above(1.2)
+  })
+})
+
+describe('netlab: a host behind a 4 Mbit/s link that waits 5 s for a chunk\'s next bytes', function () {
+  this.timeout(120_000)
+  let lab: Lab | undefined
+
+  before(async function () {
+    const support = await checkSupport()
+    if (!support.ok) {
+      console.log(`      skipping the lab tests: ${support.reason}`)
+      this.skip()
+    }
+    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0', '--chunk-timeout', '5000'] } })
+    await lab.start()
+  })
+
+  after(async () => {
+    await lab?.destroy()
+  })
+
+  it('gets a file whose every chunk takes longer than that', async () => {
+    // three 2 MiB chunks in flight share the link: each takes about 12 s. A deadline per chunk failed every one of
+    // them; only silence may fail a chunk now
+    const file = await lab!.randomFile('five.bin', SIZE)
+    const { link } = await lab!.put(1, file.path, { replicas: 2 })
+    await lab!.limit(3, { rate: SLOW })
+    const got = await lab!.get(3, link)
+    expect(await sha256File(got.output)).to.equal(file.sha256)
+    expect(got.rate / SLOW, `rate ${(got.rate / 1e6).toFixed(2)} Mbit/s over ${got.ms} ms`).to.be.within(0.5, 1.1)
   })
 })

@@ -1,6 +1,7 @@
 import { lpStream } from '@libp2p/utils'
 import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
+import { TransferClock, Watchdog } from './watchdog.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Request, Response } from './messages.ts'
@@ -45,6 +46,7 @@ export class ChunkProtocol {
   readonly #components: ChunkProtocolComponents
   readonly #maxChunkSize: number
   readonly #timeout: number
+  readonly #clock = new TransferClock()
 
   constructor (components: ChunkProtocolComponents, init: ChunkProtocolInit) {
     this.#components = components
@@ -68,7 +70,8 @@ export class ChunkProtocol {
    * bytes and ProtocolError is thrown.
    */
   async fetch<T> (peer: PeerId, cid: CID, open: (bytes: Uint8Array) => T | undefined, options: { signal?: AbortSignal } = {}): Promise<T> {
-    return this.#exchange(peer, options.signal, async (lp, signal) => {
+    // the chunk's bytes come to us, so a slow link is fine as long as they keep coming
+    return this.#exchange(peer, options.signal, this.#maxChunkSize, true, async (lp, signal) => {
       await lp.write(encodeRequest({ op: 'get', cid }), { signal })
       const res = await readResponse(lp, signal)
       if (res.size == null || res.size > this.#maxChunkSize) throw new ProtocolError('get response without a valid size')
@@ -90,7 +93,8 @@ export class ChunkProtocol {
    * three 64.4–78 against 58.9–75.7.
    */
   async store (peer: PeerId, cid: CID, bytes: Uint8Array, replicas: number, options: { signal?: AbortSignal } = {}): Promise<'stored' | 'had'> {
-    return this.#exchange(peer, options.signal, async (lp, signal) => {
+    // the bytes leave through buffers whose progress libp2p does not report: only their size bounds the wait
+    return this.#exchange(peer, options.signal, bytes.length, false, async (lp, signal) => {
       await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
       const res = await readResponse(lp, signal)
       if (res.have === true) return 'had'
@@ -101,7 +105,7 @@ export class ChunkProtocol {
 
   /** Asks `peer` which of `cids` it holds, and the replica count it recorded for each (0 when not held). */
   async has (peer: PeerId, cids: CID[], options: { signal?: AbortSignal } = {}): Promise<{ has: boolean[], replicas: number[] }> {
-    return this.#exchange(peer, options.signal, async (lp, signal) => {
+    return this.#exchange(peer, options.signal, 0, true, async (lp, signal) => {
       await lp.write(encodeRequest({ op: 'has', cids }), { signal })
       const res = await readResponse(lp, signal)
       if (res.has?.length !== cids.length) throw new ProtocolError('has response does not match the request')
@@ -115,18 +119,25 @@ export class ChunkProtocol {
     this.#components.onTransfer?.(direction, bytes)
   }
 
-  async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
-    const signal = anySignal(outer, this.#timeout)
-    // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
-    // peer holding 234 MiB of buffers (205 MiB negotiated)
-    const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
+  /** One request on a stream of its own; `bytes` is the most the exchange moves, `incoming` whether they come to us. */
+  async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, bytes: number, incoming: boolean, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const watchdog = new Watchdog({ idle: this.#timeout, bytes, signal: outer })
+    const { signal } = watchdog
     try {
-      const result = await fn(this.#lp(stream), signal)
-      await stream.close({ signal })
-      return result
-    } catch (err: any) {
-      stream.abort(err)
-      throw err
+      // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
+      // peer holding 234 MiB of buffers (205 MiB negotiated)
+      const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
+      if (incoming) watchdog.expect(stream, this.#clock)
+      try {
+        const result = await fn(this.#lp(stream), signal)
+        await stream.close({ signal })
+        return result
+      } catch (err: any) {
+        stream.abort(err)
+        throw err
+      }
+    } finally {
+      watchdog.done()
     }
   }
 
@@ -136,8 +147,19 @@ export class ChunkProtocol {
   }
 
   async #serve (stream: Stream, connection: Connection): Promise<void> {
+    // a put's bytes follow its request: both are watched as they arrive
+    const watchdog = new Watchdog({ idle: this.#timeout, bytes: this.#maxChunkSize })
+    watchdog.expect(stream, this.#clock)
+    try {
+      await this.#answer(stream, connection, watchdog)
+    } finally {
+      watchdog.done()
+    }
+  }
+
+  async #answer (stream: Stream, connection: Connection, watchdog: Watchdog): Promise<void> {
     const { store, log } = this.#components
-    const signal = AbortSignal.timeout(this.#timeout)
+    const { signal } = watchdog
     const lp = this.#lp(stream)
     let req: Request
     try {
@@ -153,16 +175,20 @@ export class ChunkProtocol {
       if (req.op === 'get') {
         // whoever asked checks every byte (hash or authentication), so hashing here too was a second pass over each
         // byte served: a fifth of a holder's CPU in a get. A copy rotted on disk is rejected there, and scrub finds it
+        watchdog.quiet()
         const bytes = await store.get(req.cid, { signal, verify: false })
+        // from here this side sends, and the chunk's size bounds how long that may take
+        watchdog.allow(bytes.length)
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length
         this.#moved('out', bytes.length)
       } else if (req.op === 'has') {
+        watchdog.quiet()
         const replicas = await Promise.all(req.cids.map(async cid => await store.replicas(cid) ?? 0))
         await lp.write(encodeResponse({ ok: true, has: replicas.map(r => r > 0), replicas }), { signal })
       } else {
-        await this.#receive(lp, req, connection.remotePeer, signal)
+        await this.#receive(lp, req, connection.remotePeer, watchdog)
       }
       await stream.close({ signal })
     } catch (err: any) {
@@ -172,10 +198,13 @@ export class ChunkProtocol {
     }
   }
 
-  async #receive (lp: LpStream, req: Request & { op: 'put' }, from: PeerId, signal: AbortSignal): Promise<void> {
+  async #receive (lp: LpStream, req: Request & { op: 'put' }, from: PeerId, watchdog: Watchdog): Promise<void> {
     const { store } = this.#components
+    const { signal } = watchdog
     // the bytes follow the request at once, and are read before any answer, a refusal too: one answer per put
     const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })])
+    // storing is this peer's own work, within the time the chunk's bytes were allowed
+    watchdog.quiet()
     if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
     if (had) {
       // a repeated store may raise the replica count, never lower it
@@ -214,9 +243,4 @@ async function readResponse (lp: LpStream, signal: AbortSignal): Promise<Respons
 function failure (err: any): Response {
   const code = typeof err?.code === 'string' && err.code.startsWith('ERR_') ? err.code : 'ERR_INTERNAL'
   return { ok: false, code, message: String(err?.message ?? err).slice(0, 500) }
-}
-
-function anySignal (outer: AbortSignal | undefined, timeout: number): AbortSignal {
-  const t = AbortSignal.timeout(timeout)
-  return outer == null ? t : AbortSignal.any([outer, t])
 }

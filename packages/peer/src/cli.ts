@@ -67,7 +67,7 @@ function buildProgram (io: CliIo): Command {
     .option('--mdns', 'discover peers on the local network with mDNS (multicast)')
     .option('--swarm-key <file>', 'join the private swarm of this pre-shared key (default: <repo>/swarm.key if present)')
     .option('--api-public', 'allow --api on an address other than loopback (the token is still required)')
-    .option('--chunk-timeout <ms>', 'ms a chunk request may take before its provider counts as stalled', parsePositiveInt)
+    .option('--chunk-timeout <ms>', 'ms a chunk transfer may wait for the next bytes before the peer counts as stalled', parsePositiveInt)
     .option('--heal-interval <ms>', 'ms between full healer passes (peers dying or joining also start one)', parsePositiveInt)
     .option('--repair-concurrency <n>', 'repairs in flight at once', parsePositiveInt)
     .option('--repair-bandwidth <size>', 'bytes per second repairs may send, e.g. 32MiB', parseSize)

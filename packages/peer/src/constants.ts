@@ -91,8 +91,15 @@ export const MIN_WINDOW = 2
 /** Nor more than this, however small they are: each chunk in flight is a stream. */
 export const MAX_WINDOW = 32
 
-/** How long one chunk request may take before the provider is treated as stalled. */
+/** How long a chunk exchange may wait for the other side's next bytes before the peer is treated as stalled. */
 export const CHUNK_TIMEOUT = 20 * second
+
+/**
+ * Bytes per second a chunk in flight may crawl at before its exchange fails, where progress cannot be watched (bytes
+ * this peer sends): 256 kbit/s, so a 2 MiB chunk gets 84 s. Several chunks share a link, so with three in flight
+ * that is a 1 Mbit/s link; where bytes arrive, only silence fails an exchange (watchdog.ts).
+ */
+export const MIN_TRANSFER_RATE = 32 * KiB
 
 /** How long to look for providers of one chunk on the DHT. */
 export const FIND_PROVIDERS_TIMEOUT = 8 * second

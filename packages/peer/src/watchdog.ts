@@ -1,0 +1,99 @@
+import { MIN_TRANSFER_RATE } from './constants.ts'
+import type { Stream } from '@libp2p/interface'
+
+/**
+ * When chunk bytes last arrived, from any peer. A chunk may wait in silence for reasons that are not its peer's
+ * fault: streams to one peer share a connection, and yamux sends what each stream was given in the order it was
+ * given, so a chunk waits behind those queued before it; and where connections to several peers share a slow link,
+ * TCP may starve one of them for seconds while another fills the link (netlab, 4 Mbit/s: single peers went silent for
+ * over 4 s in every get). Silence therefore counts for the whole peer: a stalled peer is caught once the other
+ * transfers are done, or at the latest by the exchange's time limit.
+ */
+export class TransferClock {
+  #heard = -Infinity
+
+  heard (): void {
+    this.#heard = performance.now()
+  }
+
+  /** ms since chunk bytes last arrived from anyone. */
+  silence (): number {
+    return performance.now() - this.#heard
+  }
+}
+
+/**
+ * The time limits of one chunk exchange. A chunk takes as long as its bytes need on the link it crosses, so a fixed
+ * deadline per chunk failed every get through a 1 Mbit/s link: three 2 MiB chunks in flight needed about 50 s each,
+ * against 20 s. Instead, while bytes are expected from the other side, the exchange fails once none arrived for
+ * `idle` ms (a stalled peer is still caught as fast as before); and it fails in any case after `idle` plus the time
+ * its bytes need at MIN_TRANSFER_RATE, which bounds what an exchange holds when its progress cannot be seen (bytes
+ * we send leave through buffers that libp2p does not report on).
+ */
+export class Watchdog {
+  /** Aborts when the exchange stalled or ran out of time, or when the caller's signal aborts. */
+  readonly signal: AbortSignal
+  readonly #controller = new AbortController()
+  readonly #idle: number
+  #ceiling?: ReturnType<typeof setTimeout>
+  #silence?: ReturnType<typeof setTimeout>
+  #stream?: Stream
+  #onMessage = (): void => {}
+
+  constructor (init: { idle: number, bytes: number, signal?: AbortSignal }) {
+    this.#idle = init.idle
+    this.signal = init.signal == null ? this.#controller.signal : AbortSignal.any([init.signal, this.#controller.signal])
+    this.allow(init.bytes)
+  }
+
+  /** From now on the exchange may take `idle` plus what `bytes` need at the slowest rate it allows. */
+  allow (bytes: number): void {
+    clearTimeout(this.#ceiling)
+    const ms = this.#idle + Math.ceil(bytes / MIN_TRANSFER_RATE * 1000)
+    this.#ceiling = setTimeout(() => { this.#abort(`took more than ${ms} ms`) }, ms)
+    this.#ceiling.unref()
+  }
+
+  /**
+   * Fails the exchange once no chunk bytes arrived, on `stream` or any other, for the idle time, until `quiet` or
+   * `done`.
+   */
+  expect (stream: Stream, clock: TransferClock): void {
+    this.quiet()
+    this.#stream = stream
+    this.#onMessage = () => { clock.heard() }
+    stream.addEventListener('message', this.#onMessage)
+    const started = performance.now()
+    const check = (): void => {
+      const silent = Math.min(clock.silence(), performance.now() - started)
+      if (silent >= this.#idle) {
+        this.#abort(`heard no chunk bytes for ${Math.round(silent)} ms`)
+        return
+      }
+      this.#silence = setTimeout(check, this.#idle - silent)
+      this.#silence.unref()
+    }
+    this.#silence = setTimeout(check, this.#idle)
+    this.#silence.unref()
+  }
+
+  /** Nothing is expected from the other side for now (this side is busy, or sending). */
+  quiet (): void {
+    clearTimeout(this.#silence)
+    this.#silence = undefined
+    this.#stream?.removeEventListener('message', this.#onMessage)
+    this.#stream = undefined
+  }
+
+  /** Clears the timers: call it when the exchange ends, whichever way. */
+  done (): void {
+    this.quiet()
+    clearTimeout(this.#ceiling)
+  }
+
+  #abort (why: string): void {
+    this.done()
+    // the name AbortSignal.timeout gives, which callers already treat as a timeout rather than misbehaviour
+    this.#controller.abort(new DOMException(`chunk exchange ${why}`, 'TimeoutError'))
+  }
+}
