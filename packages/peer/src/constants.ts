@@ -96,8 +96,8 @@ export const CHUNK_TIMEOUT = 20 * second
 
 /**
  * Bytes per second a chunk in flight may crawl at before its exchange fails, where progress cannot be watched (bytes
- * this peer sends): 256 kbit/s, so a 2 MiB chunk gets 84 s. Several chunks share a link, so with three in flight
- * that is a 1 Mbit/s link; where bytes arrive, only silence fails an exchange (watchdog.ts).
+ * this peer sends): 256 kbit/s, so a 2 MiB chunk gets 84 s on top of CHUNK_TIMEOUT. Transfers share a link: a put
+ * with 3 copies keeps six in flight, 1.5 Mbit/s. Where bytes arrive, only silence fails an exchange (watchdog.ts).
  */
 export const MIN_TRANSFER_RATE = 32 * KiB
 

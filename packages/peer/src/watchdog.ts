@@ -5,9 +5,9 @@ import type { Stream } from '@libp2p/interface'
  * When chunk bytes last arrived, from any peer. A chunk may wait in silence for reasons that are not its peer's
  * fault: streams to one peer share a connection, and yamux sends what each stream was given in the order it was
  * given, so a chunk waits behind those queued before it; and where connections to several peers share a slow link,
- * TCP may starve one of them for seconds while another fills the link (netlab, 4 Mbit/s: single peers went silent for
- * over 4 s in every get). Silence therefore counts for the whole peer: a stalled peer is caught once the other
- * transfers are done, or at the latest by the exchange's time limit.
+ * TCP may starve one of them for seconds while another fills the link (netlab, 4 Mbit/s: in the gets watched, single
+ * peers went silent for over 4 s). Silence therefore counts for this peer as a whole, across all its chunk streams:
+ * a stalled peer is caught once the other transfers are done, or at the latest by the exchange's time limit.
  */
 export class TransferClock {
   #heard = -Infinity
