@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { execFileSync } from 'node:child_process'
-import { checkSupport, createLab, MiB, sha256File } from '../src/index.ts'
+import { MiB, sha256File } from '../src/index.ts'
+import { startLabOrSkip } from './start-lab.ts'
 import type { Lab } from '../src/index.ts'
 
 const LIMIT = 10e6 // bits per second
@@ -14,14 +15,8 @@ describe('netlab: a host behind a 10 Mbit/s link', function () {
   let link: string
 
   before(async function () {
-    const support = await checkSupport()
-    if (!support.ok) {
-      console.log(`      skipping the lab tests: ${support.reason}`)
-      this.skip()
-    }
     // host 3 offers no space, so it holds no chunk and every byte of its get crosses its link
-    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0'] } })
-    await lab.start()
+    lab = await startLabOrSkip(this, { hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0'] } })
     file = await lab.randomFile('five.bin', SIZE)
     link = (await lab.put(1, file.path, { replicas: 2 })).link
     expect((await lab.chunksOn(3)).size).to.equal(0)
@@ -65,13 +60,7 @@ describe('netlab: a host behind a 4 Mbit/s link that waits 5 s for a chunk\'s ne
   let lab: Lab | undefined
 
   before(async function () {
-    const support = await checkSupport()
-    if (!support.ok) {
-      console.log(`      skipping the lab tests: ${support.reason}`)
-      this.skip()
-    }
-    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0', '--chunk-timeout', '5000'] } })
-    await lab.start()
+    lab = await startLabOrSkip(this, { hosts: 3, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 3: ['--capacity', '0', '--chunk-timeout', '5000'] } })
   })
 
   after(async () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { checkSupport, createLab, isolatingGroup, MiB, sha256File, waitFor } from '../src/index.ts'
+import { isolatingGroup, MiB, sha256File, waitFor } from '../src/index.ts'
+import { startLabOrSkip } from './start-lab.ts'
 import type { Health, Lab } from '../src/index.ts'
 
 const REPLICAS = 3
@@ -14,13 +15,7 @@ describe('netlab: a partition that cuts one replica of every chunk away', functi
   let majority: number[]
 
   before(async function () {
-    const support = await checkSupport()
-    if (!support.ok) {
-      console.log(`      skipping the lab tests: ${support.reason}`)
-      this.skip()
-    }
-    lab = createLab({ hosts: 5, heartbeat: 500, deadAfter: 4, healInterval: 1000 })
-    await lab.start()
+    lab = await startLabOrSkip(this, { hosts: 5, heartbeat: 500, deadAfter: 4, healInterval: 1000 })
     file = await lab.randomFile('two.bin', 2 * MiB)
     link = (await lab.put(1, file.path, { replicas: REPLICAS })).link
     // two hosts that hold a copy of every block (2 blocks: 1 chunk and the manifest) and never all three

@@ -1,4 +1,5 @@
-import { checkSupport, createLab, waitFor } from '../src/index.ts'
+import { waitFor } from '../src/index.ts'
+import { startLabOrSkip } from './start-lab.ts'
 import type { Lab } from '../src/index.ts'
 
 describe('netlab: a cable pulled long enough for the others to drop their connections to it', function () {
@@ -6,13 +7,7 @@ describe('netlab: a cable pulled long enough for the others to drop their connec
   let lab: Lab | undefined
 
   before(async function () {
-    const support = await checkSupport()
-    if (!support.ok) {
-      console.log(`      skipping the lab tests: ${support.reason}`)
-      this.skip()
-    }
-    lab = createLab({ hosts: 3, heartbeat: 500, deadAfter: 4 })
-    await lab.start()
+    lab = await startLabOrSkip(this, { hosts: 3, heartbeat: 500, deadAfter: 4 })
   })
 
   after(async () => {
