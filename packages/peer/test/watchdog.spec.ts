@@ -1,0 +1,75 @@
+import { expect } from 'chai'
+import { MIN_TRANSFER_RATE } from '../src/constants.ts'
+import { TransferClock, Watchdog } from '../src/watchdog.ts'
+import type { Stream } from '@libp2p/interface'
+
+/** What the watchdog uses of a stream: its 'message' events. */
+function fakeStream (): Stream & { bytes(): void } {
+  const target = new EventTarget() as any
+  target.bytes = () => target.dispatchEvent(new Event('message'))
+  return target
+}
+
+async function until (check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (!check() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 5))
+  return check()
+}
+
+describe('watchdog of a chunk exchange', () => {
+  it('fails an exchange that hears no bytes for its idle time, as a timeout', async () => {
+    const watchdog = new Watchdog({ idle: 50, bytes: 1024 * 1024 })
+    watchdog.expect(fakeStream(), new TransferClock())
+    expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
+    expect(watchdog.signal.reason.name).to.equal('TimeoutError')
+    expect(watchdog.signal.reason.message).to.match(/heard no chunk bytes/)
+  })
+
+  it('lets a slow exchange run while bytes keep coming, on its stream or another, then fails it once they stop', async () => {
+    const clock = new TransferClock()
+    const waiting = fakeStream()
+    const busy = fakeStream()
+    // an idle time well above the gaps between bytes, even on a busy machine
+    const watchdog = new Watchdog({ idle: 250, bytes: 1024 * 1024 })
+    const other = new Watchdog({ idle: 250, bytes: 1024 * 1024 })
+    watchdog.expect(waiting, clock)
+    other.expect(busy, clock)
+    // bytes arrive only for the other exchange, for three idle times: this one waits behind it
+    const started = Date.now()
+    while (Date.now() - started < 750) {
+      busy.bytes()
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    expect(watchdog.signal.aborted, 'aborted while bytes were arriving').to.equal(false)
+    expect(await until(() => watchdog.signal.aborted, 2000), 'aborted once they stopped').to.equal(true)
+    other.done()
+  })
+
+  it('ends any exchange once its bytes would have needed longer than the slowest rate allows', async () => {
+    const stream = fakeStream()
+    // a tenth of a second of bytes at MIN_TRANSFER_RATE, on top of an idle time of 50 ms
+    const watchdog = new Watchdog({ idle: 50, bytes: MIN_TRANSFER_RATE / 10 })
+    watchdog.expect(stream, new TransferClock())
+    const started = Date.now()
+    while (!watchdog.signal.aborted && Date.now() - started < 2000) {
+      stream.bytes()
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    expect(watchdog.signal.aborted).to.equal(true)
+    expect(Date.now() - started).to.be.at.least(140)
+    expect(watchdog.signal.reason.message).to.match(/took more than 150 ms/)
+  })
+
+  it('does not count silence while quiet, and passes on the caller\'s abort', async () => {
+    const caller = new AbortController()
+    const watchdog = new Watchdog({ idle: 30, bytes: MIN_TRANSFER_RATE * 10, signal: caller.signal })
+    watchdog.expect(fakeStream(), new TransferClock())
+    watchdog.quiet()
+    await new Promise(resolve => setTimeout(resolve, 120))
+    expect(watchdog.signal.aborted, 'aborted by silence while quiet').to.equal(false)
+    caller.abort(new Error('the get was cancelled'))
+    expect(watchdog.signal.aborted).to.equal(true)
+    expect(watchdog.signal.reason.message).to.equal('the get was cancelled')
+    watchdog.done()
+  })
+})
