@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { MemoryGovernor } from '../src/memory-governor.ts'
+import { until } from './until.ts'
 
 const MiB = 1024 * 1024
 
@@ -9,12 +10,6 @@ async function churn (n: number): Promise<void> {
   for (let i = 0; i < n; i++) held.push(new Uint8Array(MiB).fill(i))
   await new Promise(resolve => setTimeout(resolve, 30))
   held = []
-}
-
-async function until (check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 10))
-  return check()
 }
 
 describe('memory governor', () => {

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { MIN_TRANSFER_RATE } from '../src/constants.ts'
 import { TransferClock, Watchdog } from '../src/watchdog.ts'
+import { until } from './until.ts'
 import type { Stream } from '@libp2p/interface'
 
 /** What the watchdog uses of a stream: its 'message' events. */
@@ -8,12 +9,6 @@ function fakeStream (): Stream & { bytes(): void } {
   const target = new EventTarget() as any
   target.bytes = () => target.dispatchEvent(new Event('message'))
   return target
-}
-
-async function until (check: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  while (!check() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 5))
-  return check()
 }
 
 describe('watchdog of a chunk exchange', () => {
