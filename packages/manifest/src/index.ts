@@ -205,10 +205,25 @@ export function cidForChunk (bytes: Uint8Array): CID {
   return cidForChunkImpl(bytes)
 }
 
+/** Settings for {@link FileVerifier}. */
+export interface FileVerifierOptions {
+  /**
+   * Hash the whole file and compare it with the manifest's sha2-256 at
+   * `finish` (default true). A reader that feeds every chunk through
+   * `updateChunk` right after `decryptChunk` may turn it off: authentication
+   * under each position's own key has checked every byte, and `updateChunk`
+   * checks that the chunks come out in order and whole, which is what the
+   * hash would add, without a second pass over the file.
+   */
+  sha256?: boolean
+}
+
 /**
- * Checks the reassembled plaintext against the manifest: feed every chunk in
- * order to `update`, then call `finish`. Throws FileIntegrityError as soon as
- * the file runs longer than declared, and from `finish` on a short file or a
- * whole-file sha2-256 mismatch.
+ * Checks the reassembled plaintext against the manifest: feed the file in
+ * order to `update` (in pieces of any size), or chunk by chunk to
+ * `updateChunk(ref.index, plain)`, which also throws FileIntegrityError when
+ * a chunk comes out of place or with the wrong length; then call `finish`.
+ * Throws FileIntegrityError as soon as the file runs longer than declared,
+ * and from `finish` on a short file or a whole-file sha2-256 mismatch.
  */
 export class FileVerifier extends FileVerifierImpl {}

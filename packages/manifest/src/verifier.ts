@@ -2,18 +2,22 @@ import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
 import { bytesEqual } from './cid.ts'
 import { FileIntegrityError } from './errors.ts'
-import type { Manifest } from './index.ts'
+import { chunkPlainSize } from './tree.ts'
+import type { FileVerifierOptions, Manifest } from './index.ts'
 
 export class FileVerifier {
   readonly #size: number
+  readonly #chunkSize: number
   readonly #sha256: Uint8Array
-  readonly #hash: Hash = createHash('sha256')
+  readonly #hash: Hash | undefined
   #seen = 0
   #finished = false
 
-  constructor (manifest: Manifest) {
+  constructor (manifest: Manifest, options: FileVerifierOptions = {}) {
     this.#size = manifest.size
+    this.#chunkSize = manifest.chunkSize
     this.#sha256 = manifest.sha256
+    this.#hash = options.sha256 === false ? undefined : createHash('sha256')
   }
 
   update (plain: Uint8Array): void {
@@ -21,13 +25,22 @@ export class FileVerifier {
     this.#seen += plain.byteLength
     // Fail at the first surplus byte rather than after streaming an unbounded tail.
     if (this.#seen > this.#size) throw new FileIntegrityError(`file is longer than the ${this.#size} bytes its manifest declares`)
-    this.#hash.update(plain)
+    this.#hash?.update(plain)
+  }
+
+  updateChunk (index: number, plain: Uint8Array): void {
+    // a chunk belongs where the bytes before it end: one out of order, repeated or skipped lands elsewhere
+    const at = index * this.#chunkSize
+    if (at !== this.#seen) throw new FileIntegrityError(`chunk ${index} arrived at byte ${this.#seen}, it belongs at byte ${at}`)
+    const size = at < this.#size ? chunkPlainSize(this.#size, this.#chunkSize, index) : 0
+    if (plain.byteLength !== size) throw new FileIntegrityError(`chunk ${index} has ${plain.byteLength} bytes, the manifest declares ${size}`)
+    this.update(plain)
   }
 
   finish (): void {
     if (this.#finished) throw new Error('FileVerifier: finish() called twice')
     this.#finished = true
     if (this.#seen !== this.#size) throw new FileIntegrityError(`file has ${this.#seen} bytes, its manifest declares ${this.#size}`)
-    if (!bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
+    if (this.#hash != null && !bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
   }
 }

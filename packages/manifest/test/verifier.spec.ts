@@ -39,6 +39,45 @@ describe('FileVerifier', () => {
     assert.throws(() => verifier.finish(), { name: 'FileIntegrityError', message: /sha2-256/ })
   })
 
+  it('takes the chunks in order, each whole (control)', () => {
+    const verifier = new FileVerifier(manifest)
+    for (let i = 0; i < 4; i++) verifier.updateChunk(i, data.subarray(i * 32, (i + 1) * 32))
+    assert.doesNotThrow(() => verifier.finish())
+  })
+
+  it('throws FileIntegrityError from updateChunk for a chunk out of place: swapped, repeated or skipped', () => {
+    const chunk = (i: number): Uint8Array => data.subarray(i * 32, (i + 1) * 32)
+    const swapped = new FileVerifier(manifest, { sha256: false })
+    assert.throws(() => swapped.updateChunk(1, chunk(1)), { name: 'FileIntegrityError', message: /chunk 1 arrived at byte 0, it belongs at byte 32/ })
+    const repeated = new FileVerifier(manifest, { sha256: false })
+    repeated.updateChunk(0, chunk(0))
+    assert.throws(() => repeated.updateChunk(0, chunk(0)), { name: 'FileIntegrityError' })
+    const skipped = new FileVerifier(manifest, { sha256: false })
+    skipped.updateChunk(0, chunk(0))
+    assert.throws(() => skipped.updateChunk(2, chunk(2)), { name: 'FileIntegrityError' })
+  })
+
+  it('throws FileIntegrityError from updateChunk for a chunk of the wrong length, and for one past the last', () => {
+    const short = new FileVerifier(manifest, { sha256: false })
+    assert.throws(() => short.updateChunk(0, data.subarray(0, 31)), { name: 'FileIntegrityError', message: /chunk 0 has 31 bytes, the manifest declares 32/ })
+    const last = new FileVerifier(manifest, { sha256: false })
+    for (let i = 0; i < 3; i++) last.updateChunk(i, data.subarray(i * 32, (i + 1) * 32))
+    assert.throws(() => last.updateChunk(3, data.subarray(96, 99)), { name: 'FileIntegrityError', message: /chunk 3 has 3 bytes, the manifest declares 4/ })
+    last.updateChunk(3, data.subarray(96))
+    assert.throws(() => last.updateChunk(4, Uint8Array.of(0)), { name: 'FileIntegrityError' })
+  })
+
+  it('without sha256 still checks the size, and only then leaves the bytes to authentication', () => {
+    const altered = Uint8Array.from(data)
+    altered[50] ^= 1
+    const unhashed = new FileVerifier(manifest, { sha256: false })
+    unhashed.update(altered)
+    assert.doesNotThrow(() => unhashed.finish())
+    const short = new FileVerifier(manifest, { sha256: false })
+    short.update(data.subarray(0, 99))
+    assert.throws(() => short.finish(), { name: 'FileIntegrityError', message: /99 bytes/ })
+  })
+
   it('verifies an empty file', async () => {
     const empty = (await encodeToStore([])).manifest
     const verifier = new FileVerifier(empty)
