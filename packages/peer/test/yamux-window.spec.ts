@@ -9,8 +9,6 @@ import { batchYamuxWindowUpdates } from '../src/yamux-window.ts'
 import type { Libp2p } from '@libp2p/interface'
 
 const PROTOCOL = '/ionnet-test/window/1.0.0'
-/** yamux's frame type of a window update */
-const WINDOW_UPDATE = 1
 
 async function node (): Promise<Libp2p> {
   return createLibp2p({
@@ -38,39 +36,57 @@ describe('yamux window updates', function () {
     await Promise.all([a?.stop(), b?.stop()])
   })
 
-  it('carries many small frames intact to a slow reader, topping the window up once per half window', async () => {
+  it('sends no update for a chunk-sized message: its sender is done by then', async () => {
+    // a put's or a get's one message: the chunk, its tag and a header, just over half the window
+    const data = randomBytes(2 * MiB + 64)
+    const { updates, got } = await exchange('/ionnet-test/window/chunk/1.0.0', data, 256 * 1024, false)
+    expect(sha(got)).to.equal(sha(data))
+    expect(updates).to.equal(0)
+  })
+
+  it('carries many small frames intact to a slow reader, topping the window up once most of it is used', async () => {
     const data = randomBytes(8 * MiB)
+    // 16 KiB sends: one yamux frame each, as gossip and DHT messages are
+    const { updates, got } = await exchange(PROTOCOL, data, 16 * 1024, true)
+    expect(got.length).to.equal(data.length)
+    expect(sha(got)).to.equal(sha(data))
+    // js-yamux alone sent one update per frame read: 512 here
+    expect(updates).to.be.at.most(data.length / (STREAM_WINDOW * 3 / 4) + 4)
+    // 8 MiB cannot pass a 4 MiB window without any
+    expect(updates).to.be.at.least(1)
+  })
+
+  /** Sends `data` from a to b in pieces of `piece` bytes; counts the window updates that reach a. */
+  async function exchange (protocol: string, data: Uint8Array, piece: number, slow: boolean): Promise<{ updates: number, got: Buffer }> {
     let updates = 0
     const received = Promise.withResolvers<Buffer>()
-    await b.handle(PROTOCOL, async (stream) => {
-      const s = stream as any
-      const sendFrame = s.sendFrame
-      s.sendFrame = (frame: any) => {
-        if (frame.type === WINDOW_UPDATE) updates++
-        return sendFrame(frame)
-      }
+    await b.handle(protocol, async (stream) => {
       const pieces: Buffer[] = []
       let n = 0
-      for await (const piece of stream) {
-        pieces.push(Buffer.from(piece.subarray()))
+      for await (const p of stream) {
+        pieces.push(Buffer.from(p.subarray()))
         // a reader that falls behind now and then, so the sender runs into the window
-        if (++n % 64 === 0) await new Promise(resolve => setTimeout(resolve, 5))
+        if (slow && ++n % 64 === 0) await new Promise(resolve => setTimeout(resolve, 5))
       }
       received.resolve(Buffer.concat(pieces))
       await stream.close()
     })
-    const stream = await a.dialProtocol(b.getMultiaddrs()[0], PROTOCOL)
-    // 16 KiB sends: one yamux frame each, as gossip and DHT messages are
-    for (let i = 0; i < data.length; i += 16 * 1024) {
-      if (!stream.send(data.subarray(i, i + 16 * 1024))) await stream.onDrain()
+    const stream = await a.dialProtocol(b.getMultiaddrs()[0], protocol)
+    // counted where they arrive: b may read the first frames before its handler runs
+    const s = stream as any
+    const handleWindowUpdate = s.handleWindowUpdate.bind(s)
+    s.handleWindowUpdate = (frame: any) => {
+      if (frame.header.length > 0) updates++
+      handleWindowUpdate(frame)
     }
+    for (let i = 0; i < data.length; i += piece) {
+      if (!stream.send(data.subarray(i, i + piece))) await stream.onDrain()
+    }
+    // b's close follows its updates on the connection: once it is in, every update is
+    const closed = new Promise(resolve => stream.addEventListener('close', resolve, { once: true }))
     await stream.close()
     const got = await received.promise
-    expect(got.length).to.equal(data.length)
-    expect(sha(got)).to.equal(sha(data))
-    // js-yamux alone sent one update per frame read: 512 here
-    expect(updates).to.be.at.most(data.length / (STREAM_WINDOW / 2) + 4)
-    // 8 MiB cannot pass a 2 MiB window without any
-    expect(updates).to.be.at.least(1)
-  })
+    await closed
+    return { updates, got }
+  }
 })
