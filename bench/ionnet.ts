@@ -33,7 +33,7 @@ export interface Timed {
   MiBs: number
   /** Of the CLI process, where one ran. */
   peakRssMiB?: number
-  /** CPU seconds of every peer and of the CLI process while the command ran (user + system). */
+  /** CPU seconds of every peer and of the caller (this process or the CLI) while the call ran (user + system). */
   cpuSeconds: number
 }
 
@@ -46,7 +46,7 @@ export interface IonNetRun {
   /** The same file's second get, as `ionnet get -o`: its wall time includes the CLI's start-up. */
   cliGet: Timed
   identical: boolean
-  /** Wall time of `ionnet id`, a command that does no work: the CLI's start-up, included in every put and get. */
+  /** Wall time of `ionnet id`, a command that does no work: the CLI's start-up, included in every CLI command. */
   cliFloorMs: number
   /** Peak RSS of every process: the peers, then the CLI commands. */
   processes: Array<{ process: string, peakRssMiB: number }>

@@ -32,7 +32,7 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
   const fetchNode = async (cid: Link['cid'], s?: AbortSignal): Promise<Uint8Array> => fetcher.fetch(cid, { signal: s ?? signal })
   async function * content (): AsyncGenerator<Uint8Array> {
     // authentication has checked every byte, and the verifier checks each chunk's place and length as it leaves:
-    // hashing the whole file again was a sixth of the reader's CPU samples and held gets back by a quarter
+    // hashing the whole file again took 0.25 of the 1.45 s the reader's main thread was busy in a 256 MiB get
     const verifier = new FileVerifier(manifest, { sha256: false })
     const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
       const plain = await fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal })
