@@ -1,6 +1,8 @@
 import { expect } from 'chai'
+import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { cidForChunk } from '@ionnet/chunk-store'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { createPeer } from '@ionnet/peer'
 import { cleanup, startPeer, tempDir, waitFor } from './helpers/network.ts'
@@ -41,9 +43,34 @@ describe('membership: heartbeats that stop over a connection that stays open', f
     expect(conn.rtt).to.be.a('number')
   })
 
+  /** q's gossipsub streams to p1, which carry the heartbeats both ways. */
+  const gossip = (): Stream[] => q.node.getConnections(peerIdFromString(p1.peerId)).flatMap(c => c.streams.filter(s => s.protocol?.startsWith('/meshsub/') === true))
+
+  it('keeps a peer alive, over the same connection, while its chunks keep coming though its heartbeats stopped', async () => {
+    const remote = peerIdFromString(p1.peerId)
+    const bytes = randomBytes(64 * 1024)
+    const cid = cidForChunk(bytes)
+    expect(await q.protocol.store(remote, cid, bytes, 1)).to.equal('stored')
+    const [conn] = q.node.getConnections(remote)
+    const window = q.membership.get(p1.peerId)!.interval * q.membership.deadAfter
+    // heartbeats stop, as when they queue behind the chunks of a link those chunks fill
+    for (const s of gossip()) s.abort(new Error('heartbeats held up'))
+    const stoppedAt = Date.now()
+    let fetched = 0
+    while (Date.now() - stoppedAt < 3 * window) {
+      expect(Buffer.from(await q.protocol.fetch(remote, cid, b => b)).equals(bytes)).to.equal(true)
+      fetched++
+      expect(q.membership.isAlive(p1.peerId), `p1 alive ${Date.now() - stoppedAt} ms after its last heartbeat, its chunks still coming`).to.equal(true)
+      expect(conn.status, 'the connection carrying its chunks').to.equal('open')
+    }
+    expect(fetched).to.be.above(0)
+    // once its chunks stop too, it counts as silent: q hangs up, dials again and hears it over new gossip streams
+    await waitFor(() => gossip().length > 0 && (q.membership.get(p1.peerId)?.lastSeen ?? 0) > stoppedAt && q.membership.isAlive(p1.peerId),
+      { timeout: 20_000, message: 'q to hear p1 again over a new gossip stream' })
+  })
+
   it('hangs up, dials again, and both peers hear each other again', async () => {
     const remote = peerIdFromString(p1.peerId)
-    const gossip = (): Stream[] => q.node.getConnections(remote).flatMap(c => c.streams.filter(s => s.protocol?.startsWith('/meshsub/') === true))
     // what a connection closing under gossipsub leaves behind when a second connection to the same peer stays open:
     // no gossip stream either way, and nothing that would open a new one
     const lost = gossip()

@@ -113,6 +113,14 @@ export class ChunkProtocol {
     })
   }
 
+  /**
+   * ms since chunk bytes last arrived from `peer` (Infinity if they never did). A peer sending us chunks is alive
+   * even when its heartbeats are late: they queue behind those very bytes on a busy link.
+   */
+  silenceOf (peer: string): number {
+    return this.#clock.silenceOf(peer)
+  }
+
   #moved (direction: 'in' | 'out', bytes: number): void {
     if (direction === 'in') this.stats.bytesIn += bytes
     else this.stats.bytesOut += bytes
@@ -127,7 +135,7 @@ export class ChunkProtocol {
       // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
       // peer holding 234 MiB of buffers (205 MiB negotiated)
       const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal })
-      if (incoming) watchdog.expect(stream, this.#clock)
+      if (incoming) watchdog.expect(stream, this.#clock, peer.toString())
       try {
         const result = await fn(this.#lp(stream), signal)
         await stream.close({ signal })
@@ -149,7 +157,7 @@ export class ChunkProtocol {
   async #serve (stream: Stream, connection: Connection): Promise<void> {
     // a put's bytes follow its request: both are watched as they arrive
     const watchdog = new Watchdog({ idle: this.#timeout, bytes: this.#maxChunkSize })
-    watchdog.expect(stream, this.#clock)
+    watchdog.expect(stream, this.#clock, connection.remotePeer.toString())
     try {
       await this.#answer(stream, connection, watchdog)
     } finally {

@@ -83,7 +83,12 @@ export class IonNetPeer {
     this.keyring = new Keyring(this.repo.keyringPath)
     this.#joiner = new Joiner({ node: this.node, log: logger('ionnet:joiner') }, { bootstrap: init.bootstrap })
     this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer') })
-    this.membership = new Membership({ node: this.node, store: this.store, log: logger('ionnet:membership') }, { interval: init.heartbeat, deadAfter: init.deadAfter, scaleFrom: init.heartbeatPeers })
+    this.membership = new Membership({
+      node: this.node,
+      store: this.store,
+      log: logger('ionnet:membership'),
+      trafficSilence: (peer) => this.protocol.silenceOf(peer)
+    }, { interval: init.heartbeat, deadAfter: init.deadAfter, scaleFrom: init.heartbeatPeers })
     this.protocol = new ChunkProtocol({
       node: this.node,
       store: this.store,

@@ -11,14 +11,22 @@ import type { Stream } from '@libp2p/interface'
  */
 export class TransferClock {
   #heard = -Infinity
+  readonly #from = new Map<string, number>()
 
-  heard (): void {
+  /** Chunk bytes arrived from `peer`. */
+  heard (peer: string): void {
     this.#heard = performance.now()
+    this.#from.set(peer, this.#heard)
   }
 
   /** ms since chunk bytes last arrived from anyone. */
   silence (): number {
     return performance.now() - this.#heard
+  }
+
+  /** ms since chunk bytes last arrived from `peer`; Infinity if they never did. */
+  silenceOf (peer: string): number {
+    return performance.now() - (this.#from.get(peer) ?? -Infinity)
   }
 }
 
@@ -56,12 +64,12 @@ export class Watchdog {
 
   /**
    * Fails the exchange once no chunk bytes arrived, on `stream` or any other, for the idle time, until `quiet` or
-   * `done`.
+   * `done`. Bytes on `stream` count as heard from `peer`.
    */
-  expect (stream: Stream, clock: TransferClock): void {
+  expect (stream: Stream, clock: TransferClock, peer: string): void {
     this.quiet()
     this.#stream = stream
-    this.#onMessage = () => { clock.heard() }
+    this.#onMessage = () => { clock.heard(peer) }
     stream.addEventListener('message', this.#onMessage)
     const started = performance.now()
     const check = (): void => {

@@ -14,7 +14,7 @@ function fakeStream (): Stream & { bytes(): void } {
 describe('watchdog of a chunk exchange', () => {
   it('fails an exchange that hears no bytes for its idle time, as a timeout', async () => {
     const watchdog = new Watchdog({ idle: 50, bytes: 1024 * 1024 })
-    watchdog.expect(fakeStream(), new TransferClock())
+    watchdog.expect(fakeStream(), new TransferClock(), 'peer-a')
     expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
     expect(watchdog.signal.reason.name).to.equal('TimeoutError')
     expect(watchdog.signal.reason.message).to.match(/heard no chunk bytes/)
@@ -27,8 +27,8 @@ describe('watchdog of a chunk exchange', () => {
     // an idle time well above the gaps between bytes, even on a busy machine
     const watchdog = new Watchdog({ idle: 250, bytes: 1024 * 1024 })
     const other = new Watchdog({ idle: 250, bytes: 1024 * 1024 })
-    watchdog.expect(waiting, clock)
-    other.expect(busy, clock)
+    watchdog.expect(waiting, clock, 'peer-a')
+    other.expect(busy, clock, 'peer-b')
     // bytes arrive only for the other exchange, for three idle times: this one waits behind it
     const started = Date.now()
     while (Date.now() - started < 750) {
@@ -36,6 +36,9 @@ describe('watchdog of a chunk exchange', () => {
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     expect(watchdog.signal.aborted, 'aborted while bytes were arriving').to.equal(false)
+    // and the clock knows whom the bytes came from: membership keeps that peer alive
+    expect(clock.silenceOf('peer-b')).to.be.below(250)
+    expect(clock.silenceOf('peer-a')).to.equal(Infinity)
     expect(await until(() => watchdog.signal.aborted, 2000), 'aborted once they stopped').to.equal(true)
     other.done()
   })
@@ -44,7 +47,7 @@ describe('watchdog of a chunk exchange', () => {
     const stream = fakeStream()
     // a tenth of a second of bytes at MIN_TRANSFER_RATE, on top of an idle time of 50 ms
     const watchdog = new Watchdog({ idle: 50, bytes: MIN_TRANSFER_RATE / 10 })
-    watchdog.expect(stream, new TransferClock())
+    watchdog.expect(stream, new TransferClock(), 'peer-a')
     const started = Date.now()
     while (!watchdog.signal.aborted && Date.now() - started < 2000) {
       stream.bytes()
@@ -58,7 +61,7 @@ describe('watchdog of a chunk exchange', () => {
   it('does not count silence while quiet, and passes on the caller\'s abort', async () => {
     const caller = new AbortController()
     const watchdog = new Watchdog({ idle: 30, bytes: MIN_TRANSFER_RATE * 10, signal: caller.signal })
-    watchdog.expect(fakeStream(), new TransferClock())
+    watchdog.expect(fakeStream(), new TransferClock(), 'peer-a')
     watchdog.quiet()
     await new Promise(resolve => setTimeout(resolve, 120))
     expect(watchdog.signal.aborted, 'aborted by silence while quiet').to.equal(false)
