@@ -31,7 +31,7 @@ export interface MembershipComponents {
   node: IonNetNode
   store: ChunkStore
   log: Logger
-  /** ms since other bytes than heartbeats (chunks) last arrived from a peer; such a peer is alive too. */
+  /** ms since chunk bytes last arrived from a peer: one heard from within the dead-after time stays alive. */
   trafficSilence?(peer: string): number
 }
 
