@@ -65,24 +65,25 @@ export async function measureIonNet (sizeMiB: number): Promise<IonNetRun> {
     const file = await writeRandomFile(dir, `${sizeMiB}MiB.bin`, sizeMiB * MiB)
     const pids = peers.map(p => p.proc.pid!)
 
-    // settles first, then runs the command and adds what every peer spent meanwhile to the CLI's own CPU time
-    const timed = async (args: string[], repo: string): Promise<CliRun & { json: any }> => {
+    // settles first, then runs the caller and adds what every peer spent meanwhile to the caller's own CPU time
+    const charged = async <R extends { cpuSeconds: number }>(run: () => Promise<R>): Promise<R> => {
       await settle(pids)
       const before = await totalCpuSeconds(pids)
-      const run = await runCliJson(args, repo)
-      return { ...run, cpuSeconds: round(run.cpuSeconds + await totalCpuSeconds(pids) - before, 2) }
+      const r = await run()
+      return { ...r, cpuSeconds: round(r.cpuSeconds + await totalCpuSeconds(pids) - before, 2) }
     }
-    // the same through a peer's API from this process, whose own CPU counts as the CLI's does above
+    const timed = async (args: string[], repo: string): Promise<CliRun & { json: any }> => charged(async () => runCliJson(args, repo))
+    // the same through a peer's API from this process, whose own CPU counts as the CLI's does
     const viaApi = async <T>(peer: TestPeer, call: (client: IonNetClient) => Promise<T>): Promise<{ ms: number, cpuSeconds: number, json: T }> => {
       const client = await IonNetClient.forRepo(peer.repo)
-      await settle(pids)
-      const before = await totalCpuSeconds(pids)
-      const own = process.cpuUsage()
-      const started = performance.now()
-      const json = await call(client)
-      const ms = performance.now() - started
-      const { user, system } = process.cpuUsage(own)
-      return { ms, json, cpuSeconds: round((user + system) / 1e6 + await totalCpuSeconds(pids) - before, 2) }
+      return charged(async () => {
+        const own = process.cpuUsage()
+        const started = performance.now()
+        const json = await call(client)
+        const ms = performance.now() - started
+        const { user, system } = process.cpuUsage(own)
+        return { ms, json, cpuSeconds: (user + system) / 1e6 }
+      })
     }
     const r1 = await viaApi(uploader, async c => c.put(file.path, { replicas: 1 }))
     const r3 = await viaApi(uploader, async c => c.put(file.path, { replicas: 3 }))
