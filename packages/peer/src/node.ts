@@ -11,7 +11,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { CONNECTION_PING_INTERVAL, DHT_K, DHT_PROTOCOL, GOSSIP_LAZY_DEGREE, GOSSIP_MESH_DEGREE, LOOPBACK_IPS, MAX_CHUNK_SIZE, MAX_HEADER_SIZE, PING_MAX_INBOUND, PING_MAX_OUTBOUND, PROVIDER_VALIDITY, REPROVIDE_INTERVAL, REPROVIDE_THRESHOLD, STREAM_WINDOW, YAMUX_KEEPALIVE_INTERVAL } from './constants.ts'
 import { nativeTls } from './tls-encrypter.ts'
-import { batchYamuxWindowUpdates } from './yamux-window.ts'
+import { batchYamuxWindowUpdates, capYamuxFrames } from './yamux-window.ts'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { PrivateKey, Libp2p } from '@libp2p/interface'
@@ -44,6 +44,7 @@ export interface NodeInit {
 /** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
 export async function createNode (init: NodeInit): Promise<IonNetNode> {
   batchYamuxWindowUpdates()
+  capYamuxFrames()
   const peerDiscovery = []
   if (init.mdns) peerDiscovery.push(mdns({ serviceTag: '_ionnet._udp.local' }))
 

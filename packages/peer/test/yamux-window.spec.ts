@@ -5,7 +5,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { MiB, STREAM_WINDOW } from '../src/constants.ts'
-import { batchYamuxWindowUpdates } from '../src/yamux-window.ts'
+import { batchYamuxWindowUpdates, capYamuxFrames, MAX_FRAME } from '../src/yamux-window.ts'
 import type { Libp2p } from '@libp2p/interface'
 
 const PROTOCOL = '/ionnet-test/window/1.0.0'
@@ -28,6 +28,7 @@ describe('yamux window updates', function () {
 
   before(async () => {
     batchYamuxWindowUpdates()
+    capYamuxFrames()
     a = await node()
     b = await node()
   })
@@ -44,6 +45,15 @@ describe('yamux window updates', function () {
     expect(updates).to.equal(0)
   })
 
+  it('sends a chunk written at once in frames the reader sees arrive one by one', async () => {
+    const data = randomBytes(2 * MiB + 64)
+    const { frames, got } = await exchange('/ionnet-test/window/frames/1.0.0', data, data.length, false)
+    expect(sha(got)).to.equal(sha(data))
+    // js-yamux alone sent it as one frame of all its bytes, which fit the window
+    expect(Math.max(...frames)).to.equal(MAX_FRAME)
+    expect(frames.length).to.equal(Math.ceil(data.length / MAX_FRAME))
+  })
+
   it('carries many small frames intact to a slow reader, topping the window up once most of it is used', async () => {
     const data = randomBytes(8 * MiB)
     // 16 KiB sends: one yamux frame each, as gossip and DHT messages are
@@ -56,9 +66,10 @@ describe('yamux window updates', function () {
     expect(updates).to.be.at.least(1)
   })
 
-  /** Sends `data` from a to b in pieces of `piece` bytes; counts the window updates that reach a. */
-  async function exchange (protocol: string, data: Uint8Array, piece: number, slow: boolean): Promise<{ updates: number, got: Buffer }> {
+  /** Sends `data` from a to b in pieces of `piece` bytes; counts the window updates that reach a, and a's data frames. */
+  async function exchange (protocol: string, data: Uint8Array, piece: number, slow: boolean): Promise<{ updates: number, frames: number[], got: Buffer }> {
     let updates = 0
+    const frames: number[] = []
     const received = Promise.withResolvers<Buffer>()
     await b.handle(protocol, async (stream) => {
       const pieces: Buffer[] = []
@@ -79,6 +90,11 @@ describe('yamux window updates', function () {
       if (frame.header.length > 0) updates++
       handleWindowUpdate(frame)
     }
+    const sendFrame = s.sendFrame
+    s.sendFrame = (header: any, body?: any) => {
+      if (header.type === 0 && header.length > 0) frames.push(header.length)
+      return sendFrame(header, body)
+    }
     for (let i = 0; i < data.length; i += piece) {
       if (!stream.send(data.subarray(i, i + piece))) await stream.onDrain()
     }
@@ -87,6 +103,6 @@ describe('yamux window updates', function () {
     await stream.close()
     const got = await received.promise
     await closed
-    return { updates, got }
+    return { updates, frames, got }
   }
 })
