@@ -4,7 +4,7 @@ import { chunk } from './chunker.ts'
 import { chunkKey, nodeKey, seal } from './cipher.ts'
 import { cidForChunk } from './cid.ts'
 import {
-  CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, KEY_BYTES, MAX_CHUNK_SIZE, MAX_FANOUT, MIN_CHUNK_SIZE, MIN_FANOUT
+  CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, DEFAULT_RECORD_SHA256, KEY_BYTES, MAX_CHUNK_SIZE, MAX_FANOUT, MIN_CHUNK_SIZE, MIN_FANOUT
 } from './constants.ts'
 import { checkName, encodeNode, encodeRoot } from './format.ts'
 import type { Block, EncodedFile, EncodeOptions, Manifest } from './index.ts'
@@ -15,6 +15,7 @@ interface Settings {
   name: string
   chunkSize: number
   fanout: number
+  sha256: boolean
   signal?: AbortSignal
 }
 
@@ -52,21 +53,21 @@ function resolve (options: EncodeOptions): Settings {
   if (!Number.isSafeInteger(fanout) || fanout < MIN_FANOUT || fanout > MAX_FANOUT) {
     throw new RangeError(`encodeFile: fanout must be an integer from ${MIN_FANOUT} to ${MAX_FANOUT}`)
   }
-  return { name, chunkSize, fanout, signal: options.signal }
+  return { name, chunkSize, fanout, sha256: options.sha256 ?? DEFAULT_RECORD_SHA256, signal: options.signal }
 }
 
 async function * encode (source: Source, settings: Settings, done: (encoded: EncodedFile) => void): AsyncGenerator<Block, void, undefined> {
   const { signal } = settings
   signal?.throwIfAborted()
   const secret = new Uint8Array(randomBytes(KEY_BYTES))
-  const fileHash = createHash('sha256')
+  const fileHash = settings.sha256 ? createHash('sha256') : undefined
   const tree = new TreeBuilder(secret, settings.fanout)
   let size = 0
   let index = 0
 
   for await (const plain of chunk(source, settings.chunkSize)) {
     signal?.throwIfAborted()
-    fileHash.update(plain)
+    fileHash?.update(plain)
     size += plain.byteLength
     const bytes = seal(chunkKey(secret, index++), plain)
     const cid = cidForChunk(bytes)
@@ -82,7 +83,7 @@ async function * encode (source: Source, settings: Settings, done: (encoded: Enc
     chunkSize: settings.chunkSize,
     chunkCount: index,
     fanout: settings.fanout,
-    sha256: new Uint8Array(fileHash.digest()),
+    ...(fileHash != null ? { sha256: new Uint8Array(fileHash.digest()) } : {}),
     secret,
     cipher: CIPHER,
     depth: top.depth,

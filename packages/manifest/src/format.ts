@@ -14,7 +14,9 @@ import type { Manifest } from './index.ts'
  * (not tag 42) to keep nodes compact and the decoder free of tags.
  */
 
-const ROOT_FIELDS = ['v', 't', 'name', 'size', 'chunkSize', 'chunkCount', 'fanout', 'sha256', 'secret', 'cipher', 'depth', 'links'] as const
+const ROOT_FIELDS = ['v', 't', 'name', 'size', 'chunkSize', 'chunkCount', 'fanout', 'secret', 'cipher', 'depth', 'links'] as const
+/** Writers record the whole file's hash only when asked (EncodeOptions.sha256); before that option, always. */
+const ROOT_OPTIONAL = ['sha256'] as const
 const NODE_FIELDS = ['v', 't', 'depth', 'links'] as const
 
 /** Bytes come from strangers: refuse everything a version-1 writer never produces. */
@@ -38,7 +40,7 @@ export function encodeRoot (manifest: Manifest): Uint8Array {
     chunkSize: manifest.chunkSize,
     chunkCount: manifest.chunkCount,
     fanout: manifest.fanout,
-    sha256: manifest.sha256,
+    ...(manifest.sha256 != null ? { sha256: manifest.sha256 } : {}),
     secret: manifest.secret,
     cipher: manifest.cipher,
     depth: manifest.depth,
@@ -52,7 +54,7 @@ export function encodeNode (depth: number, links: Uint8Array[]): Uint8Array {
 
 /** Decodes and fully validates a root record; the result is safe to walk. */
 export function decodeRoot (bytes: Uint8Array): Manifest {
-  const record = fields(decodeCbor(bytes, 'root record'), ROOT_TYPE, ROOT_FIELDS)
+  const record = fields(decodeCbor(bytes, 'root record'), ROOT_TYPE, ROOT_FIELDS, ROOT_OPTIONAL)
   const name = record.name
   const nameProblem = checkName(name)
   if (nameProblem !== undefined) throw new InvalidManifestError(nameProblem)
@@ -75,7 +77,7 @@ export function decodeRoot (bytes: Uint8Array): Manifest {
     chunkSize,
     chunkCount,
     fanout,
-    sha256: byteField(record, 'sha256', DIGEST_BYTES),
+    ...(Object.hasOwn(record, 'sha256') ? { sha256: byteField(record, 'sha256', DIGEST_BYTES) } : {}),
     secret: byteField(record, 'secret', KEY_BYTES),
     cipher: CIPHER,
     depth,
@@ -111,7 +113,7 @@ function decodeCbor (bytes: Uint8Array, what: string): unknown {
   }
 }
 
-function fields<K extends string> (value: unknown, type: string, keys: readonly K[]): Record<K, unknown> {
+function fields<K extends string> (value: unknown, type: string, keys: readonly K[], optional: readonly string[] = []): Record<K, unknown> {
   if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
     throw new InvalidManifestError(`expected a CBOR map, got ${describe(value)}`)
   }
@@ -120,7 +122,7 @@ function fields<K extends string> (value: unknown, type: string, keys: readonly 
   if (version !== FORMAT_VERSION) throw new InvalidManifestError(`unsupported format version ${describe(version)}`)
   if (record.t !== type) throw new InvalidManifestError(`expected type "${type}", got ${describe(record.t)}`)
   for (const key of Object.keys(record)) {
-    if (!(keys as readonly string[]).includes(key)) throw new InvalidManifestError(`unexpected field ${JSON.stringify(key.slice(0, 32))}`)
+    if (!(keys as readonly string[]).includes(key) && !optional.includes(key)) throw new InvalidManifestError(`unexpected field ${JSON.stringify(key.slice(0, 32))}`)
   }
   for (const key of keys) {
     if (!Object.hasOwn(record, key)) throw new InvalidManifestError(`missing field "${key}"`)

@@ -85,8 +85,8 @@ export interface Manifest {
   chunkCount: number
   /** Most links one manifest node (or the root) holds; with chunkCount, fixes the tree shape. */
   fanout: number
-  /** sha2-256 of the whole plaintext. */
-  sha256: Uint8Array
+  /** sha2-256 of the whole plaintext, when its writer recorded it ({@link EncodeOptions}'s `sha256`). */
+  sha256?: Uint8Array
   /** 32-byte per-file secret from which every chunk and node key is derived. */
   secret: Uint8Array
   /** Always 'aes-256-gcm' in format version 1. */
@@ -115,6 +115,12 @@ export interface EncodeOptions {
   chunkSize?: number
   /** Links per manifest node, 2 to 65536; default {@link DEFAULT_FANOUT} (16384). */
   fanout?: number
+  /**
+   * Record the whole file's sha2-256 in the manifest, a checksum for readers that want one; default false. It costs
+   * a second pass over the plaintext on the writer's thread, and readers need it for nothing: every chunk is
+   * authenticated under its position's key.
+   */
+  sha256?: boolean
   /** Aborts the block stream with the signal's reason. */
   signal?: AbortSignal
 }
@@ -209,7 +215,8 @@ export function cidForChunk (bytes: Uint8Array): CID {
 export interface FileVerifierOptions {
   /**
    * Hash the whole file and compare it with the manifest's sha2-256 at
-   * `finish` (default true). A reader that feeds every chunk through
+   * `finish` (default true; a manifest without a sha2-256 has nothing to
+   * compare with, and then only the size and order are checked). A reader that feeds every chunk through
    * `updateChunk` right after `decryptChunk` may turn it off: authentication
    * under each position's own key has checked every byte, and `updateChunk`
    * checks that the chunks come out in order and whole, which is what the

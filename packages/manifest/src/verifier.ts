@@ -8,7 +8,7 @@ import type { FileVerifierOptions, Manifest } from './index.ts'
 export class FileVerifier {
   readonly #size: number
   readonly #chunkSize: number
-  readonly #sha256: Uint8Array
+  readonly #sha256: Uint8Array | undefined
   readonly #hash: Hash | undefined
   #seen = 0
   #finished = false
@@ -17,7 +17,7 @@ export class FileVerifier {
     this.#size = manifest.size
     this.#chunkSize = manifest.chunkSize
     this.#sha256 = manifest.sha256
-    this.#hash = options.sha256 === false ? undefined : createHash('sha256')
+    this.#hash = options.sha256 === false || manifest.sha256 == null ? undefined : createHash('sha256')
   }
 
   update (plain: Uint8Array): void {
@@ -41,6 +41,6 @@ export class FileVerifier {
     if (this.#finished) throw new Error('FileVerifier: finish() called twice')
     this.#finished = true
     if (this.#seen !== this.#size) throw new FileIntegrityError(`file has ${this.#seen} bytes, its manifest declares ${this.#size}`)
-    if (this.#hash != null && !bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
+    if (this.#hash != null && this.#sha256 != null && !bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
   }
 }

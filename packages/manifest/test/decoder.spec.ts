@@ -57,6 +57,14 @@ describe('decodeManifest', () => {
       assert.equal(decodeManifest(link, bytes).name, 'a.txt')
     })
 
+    it('decodes a record with the whole file\'s sha2-256, which writers before the option always added', () => {
+      const sha256 = randomBytes(32)
+      const { link, bytes } = sealRecord({ ...record, sha256 })
+      assert.deepEqual(decodeManifest(link, bytes).sha256, new Uint8Array(sha256))
+      const without = sealRecord(record)
+      assert.equal(decodeManifest(without.link, without.bytes).sha256, undefined)
+    })
+
     const changes: Array<[string, (r: Record<string, unknown>) => unknown, RegExp]> = [
       ['a newer format version', r => ({ ...r, v: 2 }), /version 2/],
       ['no version', r => { const { v: _, ...rest } = r; return rest }, /version/],

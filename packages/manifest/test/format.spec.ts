@@ -14,7 +14,7 @@ describe('wire format', () => {
     const data = randomBytes(50)
     const encoded = await encodeToStore([data], { chunkSize: 16, name: 'notes.txt' })
     const record = rootRecord(encoded)
-    assert.deepEqual(Object.keys(record).sort(), ['chunkCount', 'chunkSize', 'cipher', 'depth', 'fanout', 'links', 'name', 'secret', 'sha256', 'size', 't', 'v'])
+    assert.deepEqual(Object.keys(record).sort(), ['chunkCount', 'chunkSize', 'cipher', 'depth', 'fanout', 'links', 'name', 'secret', 'size', 't', 'v'])
     assert.equal(record.v, 1)
     assert.equal(record.t, 'ionnet/manifest')
     assert.equal(record.name, 'notes.txt')
@@ -24,9 +24,15 @@ describe('wire format', () => {
     assert.equal(record.fanout, 16384)
     assert.equal(record.cipher, 'aes-256-gcm')
     assert.equal(record.depth, 0)
-    assert.deepEqual(record.sha256, new Uint8Array(createHash('sha256').update(data).digest()))
     assert.equal((record.secret as Uint8Array).byteLength, 32)
     assert.deepEqual((record.links as Uint8Array[]).map(bytes => CID.decode(bytes).toString()), encoded.manifest.links.map(String))
+  })
+
+  it('records the whole file\'s sha2-256 as "sha256" only when asked', async () => {
+    const data = randomBytes(50)
+    const record = rootRecord(await encodeToStore([data], { chunkSize: 16, sha256: true }))
+    assert.deepEqual(record.sha256, new Uint8Array(createHash('sha256').update(data).digest()))
+    assert.equal(Object.keys(record).length, 12)
   })
 
   it('seals chunk i with AES-256-GCM under HKDF-SHA256(secret, no salt, "ionnet/chunk/<i>") and a zero nonce', async () => {

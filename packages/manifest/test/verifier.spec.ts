@@ -8,7 +8,7 @@ describe('FileVerifier', () => {
   const data = randomBytes(100)
   let manifest: Manifest
   before(async () => {
-    manifest = (await encodeToStore([data], { chunkSize: 32 })).manifest
+    manifest = (await encodeToStore([data], { chunkSize: 32, sha256: true })).manifest
   })
 
   it('accepts the file in any split (control)', () => {
@@ -76,6 +76,21 @@ describe('FileVerifier', () => {
     const short = new FileVerifier(manifest, { sha256: false })
     short.update(data.subarray(0, 99))
     assert.throws(() => short.finish(), { name: 'FileIntegrityError', message: /99 bytes/ })
+  })
+
+  it('of a manifest without a sha2-256, checks the size and the order of chunks only', async () => {
+    const plain = (await encodeToStore([data], { chunkSize: 32 })).manifest
+    assert.equal(plain.sha256, undefined)
+    const altered = Uint8Array.from(data)
+    altered[50] ^= 1
+    const verifier = new FileVerifier(plain)
+    verifier.update(altered)
+    assert.doesNotThrow(() => verifier.finish())
+    const short = new FileVerifier(plain)
+    short.update(data.subarray(0, 99))
+    assert.throws(() => short.finish(), { name: 'FileIntegrityError', message: /99 bytes/ })
+    const swapped = new FileVerifier(plain)
+    assert.throws(() => swapped.updateChunk(1, data.subarray(32, 64)), { name: 'FileIntegrityError', message: /belongs at byte 32/ })
   })
 
   it('verifies an empty file', async () => {
