@@ -237,9 +237,10 @@ export class Lab {
   }
 
   /** Puts a file (a path on this machine; the peer reads it) from a host, as `ionnet put <path>` there would. */
-  async put (ref: HostRef, path: string, options: { replicas?: number } = {}): Promise<PutAnswer> {
+  async put (ref: HostRef, path: string, options: { replicas?: number, chunkSize?: number } = {}): Promise<PutAnswer> {
     const q = new URLSearchParams({ path, name: basename(path) })
     if (options.replicas != null) q.set('replicas', String(options.replicas))
+    if (options.chunkSize != null) q.set('chunkSize', String(options.chunkSize))
     return this.host(ref).api<PutAnswer>('POST', `/api/v1/put?${q.toString()}`)
   }
 
