@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cidForChunk } from '@ionnet/chunk-store'
-import { createPeer } from '@ionnet/peer'
+import { lpStream } from '@libp2p/utils'
+import { decode, encode } from 'cborg'
+import { CHUNK_PROTOCOL, createPeer } from '@ionnet/peer'
 import { tempDir, waitFor } from './helpers/network.ts'
 import type { IonNetPeer } from '@ionnet/peer'
 
@@ -66,4 +68,46 @@ describe('chunk protocol: storing a chunk on another peer', function () {
     expect(err).to.be.an('error')
     expect(await holder.store.has(cid)).to.equal(false)
   })
+
+  it('reports a put\'s bytes as they arrive, so a sender on a slow link can tell it from a stalled peer', async () => {
+    // the chunk's frame leaves in four pieces 700 ms apart, as through a link of about 3 Mbit/s
+    const { cid, bytes } = chunk(256 * 1024)
+    const stream = await sender.node.dialProtocol(holder.node.peerId, CHUNK_PROTOCOL)
+    const lp = lpStream(stream, { maxDataLength: MiB })
+    await lp.write(encode({ op: 'put', cid: cid.bytes, size: bytes.length, replicas: 1 }))
+    stream.send(varint(bytes.length))
+    const quarter = bytes.length / 4
+    for (let i = 0; i < 4; i++) {
+      if (i > 0) await new Promise(resolve => setTimeout(resolve, 700))
+      stream.send(bytes.subarray(i * quarter, (i + 1) * quarter))
+    }
+    const answers: Array<Record<string, unknown>> = []
+    do answers.push(decode((await lp.read()).subarray())); while (answers.at(-1)?.progress !== undefined)
+    await stream.close()
+    expect(answers.at(-1)).to.deep.equal({ ok: true })
+    const reports = answers.slice(0, -1).map(a => a.progress as number)
+    // one report a second at most: after 1.4 and 2.1 s, or only the second
+    expect(reports.length, JSON.stringify(reports)).to.be.within(1, 2)
+    expect(reports, 'counts that only grow').to.deep.equal([...reports].sort((a, b) => a - b))
+    expect(reports.every(n => n >= quarter && n <= bytes.length + 4), JSON.stringify(reports)).to.equal(true)
+    expect(await holder.store.has(cid)).to.equal(true)
+  })
+
+  it('answers a put whose bytes arrive at once with its answer alone', async () => {
+    const { cid, bytes } = chunk(256 * 1024)
+    const stream = await sender.node.dialProtocol(holder.node.peerId, CHUNK_PROTOCOL)
+    const lp = lpStream(stream, { maxDataLength: MiB })
+    await lp.writeV([encode({ op: 'put', cid: cid.bytes, size: bytes.length, replicas: 1 }), bytes])
+    expect(decode((await lp.read()).subarray())).to.deep.equal({ ok: true })
+    await stream.close()
+    expect(await holder.store.has(cid)).to.equal(true)
+  })
 })
+
+/** A length prefix as lpStream writes it: unsigned LEB128. */
+function varint (n: number): Uint8Array {
+  const out: number[] = []
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n & 0x7f) | 0x80)
+  out.push(n)
+  return Uint8Array.from(out)
+}

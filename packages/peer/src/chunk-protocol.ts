@@ -1,12 +1,12 @@
 import { lpStream } from '@libp2p/utils'
-import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE } from './constants.ts'
+import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE, PUT_PROGRESS_INTERVAL } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
 import { TransferClock, Watchdog } from './watchdog.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Request, Response } from './messages.ts'
 import type { IonNetNode } from './node.ts'
-import type { Connection, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Stream, StreamMessageEvent } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 
 export interface ChunkProtocolComponents {
@@ -22,6 +22,8 @@ export interface ChunkProtocolComponents {
 export interface ChunkProtocolInit {
   maxChunkSize: number
   timeout?: number
+  /** ms between a put receiver's reports of its progress (PUT_PROGRESS_INTERVAL). */
+  progressInterval?: number
 }
 
 /** Counters of what the protocol served, for the API and benchmarks. */
@@ -46,12 +48,16 @@ export class ChunkProtocol {
   readonly #components: ChunkProtocolComponents
   readonly #maxChunkSize: number
   readonly #timeout: number
+  readonly #progressInterval: number
   readonly #clock = new TransferClock()
+  /** Chunk bytes this peer is sending now, in every exchange: they share its uplink. */
+  #sending = 0
 
   constructor (components: ChunkProtocolComponents, init: ChunkProtocolInit) {
     this.#components = components
     this.#maxChunkSize = init.maxChunkSize
     this.#timeout = init.timeout ?? CHUNK_TIMEOUT
+    this.#progressInterval = init.progressInterval ?? PUT_PROGRESS_INTERVAL
   }
 
   async start (): Promise<void> {
@@ -93,14 +99,21 @@ export class ChunkProtocol {
    * three 64.4–78 against 58.9–75.7.
    */
   async store (peer: PeerId, cid: CID, bytes: Uint8Array, replicas: number, options: { signal?: AbortSignal } = {}): Promise<'stored' | 'had'> {
-    // the bytes leave through buffers whose progress libp2p does not report: only their size bounds the wait
-    return this.#exchange(peer, options.signal, bytes.length, false, async (lp, signal) => {
-      await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
-      const res = await readResponse(lp, signal)
-      if (res.have === true) return 'had'
-      this.#moved('out', bytes.length)
-      return 'stored'
-    })
+    // libp2p does not say when our bytes leave, but the receiver reports them arriving: silence means a stall, as in
+    // a get, while a slow link, or a chunk queued behind others, keeps being heard of
+    const release = this.#claimUplink(bytes.length)
+    try {
+      return await this.#exchange(peer, options.signal, this.#sending, true, async (lp, signal) => {
+        await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
+        let res = await readResponse(lp, signal)
+        while (res.progress !== undefined) res = await readResponse(lp, signal)
+        if (res.have === true) return 'had'
+        this.#moved('out', bytes.length)
+        return 'stored'
+      })
+    } finally {
+      release()
+    }
   }
 
   /** Asks `peer` which of `cids` it holds, and the replica count it recorded for each (0 when not held). */
@@ -121,13 +134,22 @@ export class ChunkProtocol {
     return this.#clock.silenceOf(peer)
   }
 
+  /** Counts `bytes` as being sent until the returned function is called. */
+  #claimUplink (bytes: number): () => void {
+    this.#sending += bytes
+    return () => { this.#sending -= bytes }
+  }
+
   #moved (direction: 'in' | 'out', bytes: number): void {
     if (direction === 'in') this.stats.bytesIn += bytes
     else this.stats.bytesOut += bytes
     this.#components.onTransfer?.(direction, bytes)
   }
 
-  /** One request on a stream of its own; `bytes` is the most the exchange moves, `incoming` whether they come to us. */
+  /**
+   * One request on a stream of its own. `bytes` sets the exchange's ceiling (Watchdog.allow); `incoming` says whether
+   * it hears from the other side while it runs (chunk bytes, or a put's progress), so that silence fails it.
+   */
   async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, bytes: number, incoming: boolean, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const watchdog = new Watchdog({ idle: this.#timeout, bytes, signal: outer })
     const { signal } = watchdog
@@ -179,14 +201,17 @@ export class ChunkProtocol {
       stream.abort(err)
       return
     }
+    let release: (() => void) | undefined
     try {
       if (req.op === 'get') {
         // whoever asked checks every byte (hash or authentication), so hashing here too was a second pass over each
         // byte served: a fifth of a holder's CPU in a get. A copy rotted on disk is rejected there, and scrub finds it
         watchdog.quiet()
         const bytes = await store.get(req.cid, { signal, verify: false })
-        // from here this side sends, and the chunk's size bounds how long that may take
-        watchdog.allow(bytes.length)
+        // from here this side sends, unwatched: the reader catches a stall, and the bytes this peer is sending bound
+        // how long it may take
+        release = this.#claimUplink(bytes.length)
+        watchdog.allow(this.#sending)
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length
@@ -196,21 +221,24 @@ export class ChunkProtocol {
         const replicas = await Promise.all(req.cids.map(async cid => await store.replicas(cid) ?? 0))
         await lp.write(encodeResponse({ ok: true, has: replicas.map(r => r > 0), replicas }), { signal })
       } else {
-        await this.#receive(lp, req, connection.remotePeer, watchdog)
+        await this.#receive(stream, lp, req, connection.remotePeer, watchdog)
       }
       await stream.close({ signal })
     } catch (err: any) {
       log('%s request from %p failed: %s', req.op, connection.remotePeer, err.message)
       if (stream.writeStatus === 'writable') await lp.write(encodeResponse(failure(err)), { signal }).catch(() => {})
       await stream.close({ signal }).catch(() => stream.abort(err))
+    } finally {
+      release?.()
     }
   }
 
-  async #receive (lp: LpStream, req: Request & { op: 'put' }, from: PeerId, watchdog: Watchdog): Promise<void> {
+  async #receive (stream: Stream, lp: LpStream, req: Request & { op: 'put' }, from: PeerId, watchdog: Watchdog): Promise<void> {
     const { store } = this.#components
     const { signal } = watchdog
     // the bytes follow the request at once, and are read before any answer, a refusal too: one answer per put
-    const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })])
+    const stopReports = this.#reportProgress(stream, lp, signal)
+    const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })]).finally(stopReports)
     // storing is this peer's own work, within the time the chunk's bytes were allowed
     watchdog.quiet()
     if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
@@ -233,6 +261,25 @@ export class ChunkProtocol {
     this.#moved('in', data.byteLength)
     await lp.write(encodeResponse({ ok: true }), { signal })
     this.#components.onStored(req.cid, from)
+  }
+
+  /**
+   * While a put's bytes arrive, tells its sender how many did, at most every progress interval: the sender cannot see
+   * them leave, and without word it could not tell a slow link from a stalled peer. Returns what stops the reports.
+   */
+  #reportProgress (stream: Stream, lp: LpStream, signal: AbortSignal): () => void {
+    let arrived = 0
+    let reported = performance.now()
+    const onMessage = (evt: StreamMessageEvent): void => {
+      arrived += evt.data.byteLength
+      const now = performance.now()
+      if (now - reported < this.#progressInterval) return
+      reported = now
+      // the answer that follows is queued behind this report; a report that fails leaves the answer to say why
+      lp.write(encodeResponse({ ok: true, progress: arrived }), { signal }).catch(() => {})
+    }
+    stream.addEventListener('message', onMessage)
+    return () => { stream.removeEventListener('message', onMessage) }
   }
 }
 

@@ -13,9 +13,10 @@ export const hour = 60 * minute
  * Wire protocol of chunk transfers; the version moves when the message shapes change, or what a chunk stream needs
  * of the connection: 2.0.0 streams carry 2 MiB chunks in a 4 MiB yamux window (STREAM_WINDOW), which a 1.0.0 peer,
  * opening 2 MiB windows, would overrun and reset mid-chunk; in 3.0.0 a put sends its bytes with the request instead
- * of after the receiver's answer. Mixed versions fail at negotiation, saying so.
+ * of after the receiver's answer; in 4.0.0 the receiver of a put reports, while its bytes arrive, how many did
+ * (PUT_PROGRESS_INTERVAL), which a 3.0.0 sender would take for its answer. Mixed versions fail at negotiation, saying so.
  */
-export const CHUNK_PROTOCOL = '/ionnet/chunk/3.0.0'
+export const CHUNK_PROTOCOL = '/ionnet/chunk/4.0.0'
 
 /** Our own DHT, so IonNet peers never join (or pollute) the public IPFS DHT. */
 export const DHT_PROTOCOL = '/ionnet/kad/1.0.0'
@@ -95,11 +96,22 @@ export const MAX_WINDOW = 32
 export const CHUNK_TIMEOUT = 20 * second
 
 /**
- * Bytes per second a chunk in flight may crawl at before its exchange fails, where progress cannot be watched (bytes
- * this peer sends): 256 kbit/s, so a 2 MiB chunk gets 84 s on top of CHUNK_TIMEOUT. Transfers share a link: a put
- * with 3 copies keeps six in flight, 1.5 Mbit/s. Where bytes arrive, only silence fails an exchange (watchdog.ts).
+ * Bytes per second below which the bytes this peer sends count as stuck: 256 kbit/s. An exchange that sends may take
+ * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, needs at this rate, since
+ * they all share one uplink: a put from a 2 Mbit/s uplink with 24 transfers of 256 KiB in flight takes about 27 s,
+ * and bounded by its own size alone, the manifest's exchange (a few hundred bytes, queued behind the chunks) failed
+ * after CHUNK_TIMEOUT. This bounds a peer that trickles; a stall shows sooner, as silence (watchdog.ts,
+ * PUT_PROGRESS_INTERVAL).
  */
 export const MIN_TRANSFER_RATE = 32 * KiB
+
+/**
+ * How often the receiver of a put reports how many of its bytes arrived, while they arrive. The sender cannot see its
+ * bytes leave (libp2p does not say when its buffers drain), so these reports are how it tells a slow transfer from a
+ * stalled one, by silence as a reader does (watchdog.ts). On loopback a 2 MiB chunk arrives in milliseconds and no
+ * report is sent.
+ */
+export const PUT_PROGRESS_INTERVAL = 1 * second
 
 /** How long to look for providers of one chunk on the DHT. */
 export const FIND_PROVIDERS_TIMEOUT = 8 * second

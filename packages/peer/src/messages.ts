@@ -10,7 +10,8 @@ import { ProtocolError } from './errors.ts'
  *
  *   get:  → {op:'get', cid}                    ← {ok:true, size} [bytes]       | {ok:false, code, message}
  *   put:  → {op:'put', cid, size, replicas} [bytes]
- *                                              ← {ok:true, have:boolean}       | {ok:false, code, message}
+ *                                              ← {ok:true, progress}* then {ok:true, have:boolean} | {ok:false, …}
+ *         (progress: bytes of the put that arrived so far, reported while they arrive)
  *   has:  → {op:'has', cids}                    ← {ok:true, has:boolean[], replicas:number[]}
  */
 export type Request =
@@ -19,7 +20,7 @@ export type Request =
   | { op: 'has', cids: CID[] }
 
 export type Response =
-  | { ok: true, size?: number, have?: boolean, has?: boolean[], replicas?: number[] }
+  | { ok: true, size?: number, have?: boolean, has?: boolean[], replicas?: number[], progress?: number }
   | { ok: false, code: string, message: string }
 
 /** Largest `has` batch; keeps one header frame small. */
@@ -69,6 +70,10 @@ export function decodeResponse (bytes: Uint8Array): Response {
       res.size = msg.size
     }
     if (msg.have !== undefined) res.have = msg.have === true
+    if (msg.progress !== undefined) {
+      if (!Number.isSafeInteger(msg.progress) || msg.progress < 0) throw new ProtocolError('bad progress in response')
+      res.progress = msg.progress
+    }
     if (msg.has !== undefined) {
       if (!Array.isArray(msg.has) || msg.has.length > MAX_HAS_BATCH) throw new ProtocolError('bad has response')
       res.has = msg.has.map((h: unknown) => h === true)

@@ -27,6 +27,13 @@ describe('chunk protocol messages', () => {
   it('round-trips responses, including errors from the remote', () => {
     expect(decodeResponse(encodeResponse({ ok: true, size: 7 }))).to.deep.equal({ ok: true, size: 7 })
     expect(decodeResponse(encodeResponse({ ok: false, code: 'ERR_X', message: 'no' }))).to.deep.equal({ ok: false, code: 'ERR_X', message: 'no' })
+    expect(decodeResponse(encodeResponse({ ok: true, progress: 65536 }))).to.deep.equal({ ok: true, progress: 65536 })
+  })
+
+  it('refuses a put\'s progress that is not a count of bytes', () => {
+    for (const progress of [-1, 1.5, '10', Number.MAX_SAFE_INTEGER + 2]) {
+      expect(() => decodeResponse(encode({ ok: true, progress }))).to.throw().with.property('name', 'ProtocolError')
+    }
   })
 })
 
