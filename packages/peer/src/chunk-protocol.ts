@@ -234,52 +234,62 @@ export class ChunkProtocol {
   }
 
   async #receive (stream: Stream, lp: LpStream, req: Request & { op: 'put' }, from: PeerId, watchdog: Watchdog): Promise<void> {
+    // until the answer, the sender hears from us: it cannot see its bytes leave, nor our disk at work
+    const stopReports = this.#reportProgress(stream, lp, watchdog.signal)
+    let taken: { answer: Response, stored: boolean }
+    try {
+      taken = await this.#take(lp, req, watchdog)
+    } finally {
+      stopReports()
+    }
+    await lp.write(encodeResponse(taken.answer), { signal: watchdog.signal })
+    if (taken.stored) this.#components.onStored(req.cid, from)
+  }
+
+  /** Reads a put's bytes and stores them; resolves the answer to send. */
+  async #take (lp: LpStream, req: Request & { op: 'put' }, watchdog: Watchdog): Promise<{ answer: Response, stored: boolean }> {
     const { store } = this.#components
     const { signal } = watchdog
     // the bytes follow the request at once, and are read before any answer, a refusal too: one answer per put
-    const stopReports = this.#reportProgress(stream, lp, signal)
-    const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })]).finally(stopReports)
+    const [had, data] = await Promise.all([store.has(req.cid), lp.read({ signal })])
     // storing is this peer's own work, within the time the chunk's bytes were allowed
     watchdog.quiet()
     if (data.byteLength !== req.size) throw new ProtocolError(`got ${data.byteLength} bytes, announced ${req.size}`)
     if (had) {
       // a repeated store may raise the replica count, never lower it
       if ((await store.replicas(req.cid) ?? 0) < req.replicas) await store.setReplicas(req.cid, req.replicas)
-      await lp.write(encodeResponse({ ok: true, have: true }), { signal })
-      return
+      return { answer: { ok: true, have: true }, stored: false }
     }
     if (req.size > store.free) {
       this.stats.rejected++
       const why = Number.isFinite(store.capacity) ? `${store.size} of ${store.capacity} bytes used` : 'its disk is full'
-      await lp.write(encodeResponse({ ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${why})` }), { signal })
-      return
+      return { answer: { ok: false, code: 'ERR_CAPACITY_EXCEEDED', message: `peer is full (${why})` }, stored: false }
     }
     // the store hashes and writes the pieces as they arrived: no copy of the whole chunk
     await store.putStream(req.cid, pieces(data), { replicas: req.replicas, signal })
     this.stats.received++
     this.stats.receivedBytes += data.byteLength
     this.#moved('in', data.byteLength)
-    await lp.write(encodeResponse({ ok: true }), { signal })
-    this.#components.onStored(req.cid, from)
+    return { answer: { ok: true }, stored: true }
   }
 
   /**
-   * While a put's bytes arrive, tells its sender how many did, at most every progress interval: the sender cannot see
-   * them leave, and without word it could not tell a slow link from a stalled peer. Returns what stops the reports.
+   * Tells a put's sender every progress interval, until the answer, how many of its bytes arrived: it cannot see them
+   * leave, and without word it could not tell a slow link, or a slow disk, from a stalled peer. An exchange shorter
+   * than the interval (any on loopback) sends none. Returns what stops the reports.
    */
   #reportProgress (stream: Stream, lp: LpStream, signal: AbortSignal): () => void {
     let arrived = 0
-    let reported = performance.now()
-    const onMessage = (evt: StreamMessageEvent): void => {
-      arrived += evt.data.byteLength
-      const now = performance.now()
-      if (now - reported < this.#progressInterval) return
-      reported = now
-      // the answer that follows is queued behind this report; a report that fails leaves the answer to say why
-      lp.write(encodeResponse({ ok: true, progress: arrived }), { signal }).catch(() => {})
-    }
+    const onMessage = (evt: StreamMessageEvent): void => { arrived += evt.data.byteLength }
     stream.addEventListener('message', onMessage)
-    return () => { stream.removeEventListener('message', onMessage) }
+    const timer = setInterval(() => {
+      // the answer is queued behind a report; a report that fails leaves the answer, or its absence, to say why
+      lp.write(encodeResponse({ ok: true, progress: arrived }), { signal }).catch(() => {})
+    }, this.#progressInterval)
+    return () => {
+      clearInterval(timer)
+      stream.removeEventListener('message', onMessage)
+    }
   }
 }
 

@@ -106,10 +106,10 @@ export const CHUNK_TIMEOUT = 20 * second
 export const MIN_TRANSFER_RATE = 32 * KiB
 
 /**
- * How often the receiver of a put reports how many of its bytes arrived, while they arrive. The sender cannot see its
- * bytes leave (libp2p does not say when its buffers drain), so these reports are how it tells a slow transfer from a
- * stalled one, by silence as a reader does (watchdog.ts). On loopback a 2 MiB chunk arrives in milliseconds and no
- * report is sent.
+ * How often the receiver of a put reports how many of its bytes arrived, until it answers: while they arrive, and
+ * while its disk takes them. The sender cannot see its bytes leave (libp2p does not say when its buffers drain), so
+ * these reports are how it tells a slow link or a slow disk from a stalled peer, by silence as a reader does
+ * (watchdog.ts). On loopback a 2 MiB chunk is stored and answered in milliseconds, and no report is sent.
  */
 export const PUT_PROGRESS_INTERVAL = 1 * second
 

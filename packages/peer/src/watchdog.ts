@@ -13,7 +13,7 @@ export class TransferClock {
   #heard = -Infinity
   readonly #from = new Map<string, number>()
 
-  /** Chunk bytes arrived from `peer`. */
+  /** Chunk bytes, or a put's report of their progress, arrived from `peer`. */
   heard (peer: string): void {
     this.#heard = performance.now()
     this.#from.set(peer, this.#heard)
