@@ -6,7 +6,7 @@ import type { Lab } from '../src/index.ts'
 
 const LIMIT = 10e6 // bits per second
 const SLOW = 4e6
-const UPLINK = 2e6
+const UPLINK = 1e6
 const SIZE = 5 * MiB
 
 describe('netlab: a host behind a 10 Mbit/s link', function () {
@@ -80,15 +80,13 @@ describe('netlab: a host behind a 4 Mbit/s link that waits 5 s for a chunk\'s ne
   })
 })
 
-describe('netlab: a host behind a 2 Mbit/s uplink puts a file with 3 copies', function () {
+describe('netlab: a host behind a 1 Mbit/s uplink puts a file with 3 copies', function () {
   this.timeout(120_000)
   let lab: Lab | undefined
 
   before(async function () {
-    // host 1 keeps no copy itself, so all three cross its uplink; it waits 5 s for signs of progress. Its heartbeats
-    // queue behind its chunks, and each connection gets about 0.7 Mbit/s, so a 256 KiB yamux frame takes 3 s to
-    // arrive: peers must wait longer than that before they take it for dead (8 s here, 15 s by default)
-    lab = await startLabOrSkip(this, { hosts: 4, heartbeat: 1000, deadAfter: 8, healInterval: 1000, hostArgs: { 1: ['--capacity', '0', '--chunk-timeout', '5000'] } })
+    // host 1 keeps no copy itself, so all three cross its uplink; it waits 5 s for signs of progress
+    lab = await startLabOrSkip(this, { hosts: 4, heartbeat: 500, deadAfter: 4, healInterval: 1000, hostArgs: { 1: ['--capacity', '0', '--chunk-timeout', '5000'] } })
   })
 
   after(async () => {
@@ -96,16 +94,17 @@ describe('netlab: a host behind a 2 Mbit/s uplink puts a file with 3 copies', fu
   })
 
   it('stores every copy though each chunk takes longer than its bytes would at 256 kbit/s', async () => {
-    // 8 chunks of 256 KiB, 3 copies each, all in flight at once: 6 MiB through 2 Mbit/s takes about 27 s, and each
-    // transfer crawls at about 85 kbit/s. Bounded by their own size alone, chunks were given 5 s + 8 s, the manifest
-    // 5 s, and the put failed
-    const file = await lab!.randomFile('two.bin', 2 * MiB)
+    // 8 chunks of 128 KiB, 3 copies each, all in flight at once: 3 MiB through 1 Mbit/s takes about 27 s, and each
+    // transfer crawls at about 40 kbit/s. Bounded by their own size alone, chunks were given 5 s + 4 s, the manifest
+    // 5 s, and the put failed. Host 1's heartbeats queue behind its chunks, and a chunk's yamux frame takes 3 s to
+    // reach its peer, while peers take a peer silent for 2 s for dead
+    const file = await lab!.randomFile('one.bin', MiB)
     await lab!.limit(1, { up: UPLINK })
     const started = Date.now()
-    const put = await lab!.put(1, file.path, { replicas: 3, chunkSize: 256 * 1024 })
+    const put = await lab!.put(1, file.path, { replicas: 3, chunkSize: 128 * 1024 })
     const ms = Date.now() - started
     expect(put.minCopies, `put took ${ms} ms: ${put.warning ?? ''}`).to.equal(3)
-    const rate = 3 * 2 * MiB * 8 * 1000 / ms
+    const rate = 3 * MiB * 8 * 1000 / ms
     expect(rate / UPLINK, `rate ${(rate / 1e6).toFixed(2)} Mbit/s over ${ms} ms`).to.be.within(0.5, 1.1)
     await lab!.unlimit(1)
     const got = await lab!.get(2, put.link)

@@ -31,7 +31,10 @@ export interface MembershipComponents {
   node: IonNetNode
   store: ChunkStore
   log: Logger
-  /** ms since chunk bytes last arrived from a peer: one heard from within the dead-after time stays alive. */
+  /**
+   * ms since bytes last arrived from a peer, over its heartbeats' heads (chunks, or anything on its connection): one
+   * heard from within the dead-after time stays alive.
+   */
   trafficSilence?(peer: string): number
 }
 
@@ -277,9 +280,9 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   #isFresh (rec: PeerRecord, now: number): boolean {
     const window = rec.interval * this.deadAfter
     if (now - rec.lastSeen <= window) return true
-    // a peer whose chunks keep reaching us stays alive, whatever became of its heartbeats: on a link that its
-    // chunks fill, its beats queue behind them. Taken for dead, a busy peer was hung up on with its chunks in
-    // flight: a netlab get through a 10 Mbit/s link lost two of its three chunks 3.7 s in, and took 7.5–12.8 s
+    // a peer whose chunks (or any bytes) keep reaching us stays alive, whatever became of its heartbeats: on a link
+    // that its chunks fill, its beats queue behind them. Taken for dead, a busy peer was hung up on with its chunks
+    // in flight: a netlab get through a 10 Mbit/s link lost two of its three chunks 3.7 s in, and took 7.5–12.8 s
     // instead of about 4.5
     return (this.#components.trafficSilence?.(rec.id.toString()) ?? Infinity) <= window
   }

@@ -39,6 +39,8 @@ export interface NodeInit {
   swarmKey?: Uint8Array
   /** ms between libp2p's pings of each connection. */
   pingInterval?: number
+  /** Called as bytes arrive from a peer, where the connection's TLS runs on its socket (tls-encrypter.ts). */
+  onBytesFrom?(peer: string): void
 }
 
 /** Builds (and starts) the libp2p node with IonNet's transport, encryption, muxer, DHT and pubsub. */
@@ -57,7 +59,7 @@ export async function createNode (init: NodeInit): Promise<IonNetNode> {
     // TLS first, run on the TCP socket itself (tls-encrypter.ts): a bare stream carries 638–673 MiB/s with it, 412–433
     // with @libp2p/tls and about 200–300 with noise here. Noise stays for peers that only speak noise, and libp2p
     // negotiates between them; @libp2p/tls peers speak the same TLS
-    connectionEncrypters: [nativeTls(), noise()],
+    connectionEncrypters: [nativeTls({ onBytesFrom: init.onBytesFrom }), noise()],
     // a chunk (2 MiB by default) fits one stream's window, so it crosses without waiting on window updates
     streamMuxers: [yamux({ keepAliveInterval: YAMUX_KEEPALIVE_INTERVAL, streamOptions: { initialStreamWindowSize: STREAM_WINDOW } })],
     peerDiscovery,

@@ -16,6 +16,7 @@ import { Membership } from './membership.ts'
 import { PeerCacheDatastore } from './peer-cache-datastore.ts'
 import { rankPeers } from './placement.ts'
 import { createNode } from './node.ts'
+import { TransferClock } from './watchdog.ts'
 import { putFile } from './put.ts'
 import { Repo } from './repo.ts'
 import { readSwarmKey } from './swarm-key.ts'
@@ -73,7 +74,7 @@ export class IonNetPeer {
   readonly #private: boolean
   readonly #log = logger('ionnet:peer')
 
-  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: PeerCacheDatastore, private: boolean }, init: PeerInit) {
+  constructor (parts: { repo: Repo, node: IonNetNode, store: ChunkStore, datastore: PeerCacheDatastore, private: boolean, connectionBytes: TransferClock }, init: PeerInit) {
     this.repo = parts.repo
     this.node = parts.node
     this.store = parts.store
@@ -87,7 +88,9 @@ export class IonNetPeer {
       node: this.node,
       store: this.store,
       log: logger('ionnet:membership'),
-      trafficSilence: (peer) => this.protocol.silenceOf(peer)
+      // chunk bytes, or any bytes on a connection whose TLS runs on the socket: a slow link delivers records long
+      // before it delivers a whole yamux frame
+      trafficSilence: (peer) => Math.min(this.protocol.silenceOf(peer), parts.connectionBytes.silenceOf(peer))
     }, { interval: init.heartbeat, deadAfter: init.deadAfter, scaleFrom: init.heartbeatPeers })
     this.protocol = new ChunkProtocol({
       node: this.node,
@@ -292,16 +295,18 @@ export async function createPeer (init: PeerInit): Promise<IonNetPeer> {
     await datastore.open()
     cleanup.unshift(async () => datastore.close())
     const swarmKey = init.swarmKey ?? await readSwarmKey(repo.swarmKeyPath, true)
+    const connectionBytes = new TransferClock()
     const node = await createNode({
       swarmKey,
       privateKey: await repo.identity(),
       datastore,
       listen: init.listen ?? DEFAULT_LISTEN,
       mdns: init.mdns ?? false,
-      pingInterval: init.pingInterval
+      pingInterval: init.pingInterval,
+      onBytesFrom: (peer) => { connectionBytes.heard(peer) }
     })
     cleanup.unshift(async () => node.stop())
-    const peer = new IonNetPeer({ repo, node, store, datastore, private: swarmKey != null }, init)
+    const peer = new IonNetPeer({ repo, node, store, datastore, private: swarmKey != null, connectionBytes }, init)
     await peer.start()
     return peer
   } catch (err) {

@@ -24,8 +24,16 @@ export const tlsConnections = { onSocket: 0, onStream: 0 }
  * pnet stream, bytes already read past the protocol choice, a `@libp2p/tls` that no longer looks as expected) goes
  * through `@libp2p/tls` unchanged; both ends speak the same protocol either way.
  */
-export function nativeTls (): (components: TlsComponents) => ConnectionEncrypter {
-  return (components) => new NativeTls(components)
+export function nativeTls (init: NativeTlsInit = {}): (components: TlsComponents) => ConnectionEncrypter {
+  return (components) => new NativeTls(components, init)
+}
+
+export interface NativeTlsInit {
+  /**
+   * Called whenever bytes arrive from `peer` on a connection whose socket TLS runs on (a record of 16 KiB at most):
+   * the peer is there, though a yamux frame it sends may take seconds to arrive whole on a slow link.
+   */
+  onBytesFrom?(peer: string): void
 }
 
 // @libp2p/tls's certificate and stream helpers: its package exports only the encrypter, so they are loaded from
@@ -53,10 +61,12 @@ class NativeTls implements ConnectionEncrypter {
   readonly #components: TlsComponents
   readonly #library: ConnectionEncrypter
   readonly #log: Logger
+  readonly #onBytesFrom?: (peer: string) => void
   #certificate?: Promise<{ cert: string, key: string }>
 
-  constructor (components: TlsComponents) {
+  constructor (components: TlsComponents, init: NativeTlsInit) {
     this.#components = components
+    this.#onBytesFrom = init.onBytesFrom
     this.#library = tls()(components as any)
     this.#log = components.logger.forComponent('ionnet:tls')
   }
@@ -135,6 +145,11 @@ class NativeTls implements ConnectionEncrypter {
           options?.signal?.removeEventListener('abort', onAbort)
           // from here the secured stream handles the socket's errors: it aborts the connection
           socket.off('error', fail)
+          const heard = this.#onBytesFrom
+          if (heard != null) {
+            const from = remotePeer.toString()
+            socket.on('data', () => { heard(from) })
+          }
           resolve({ remotePeer, connection: helpers.toMessageStream(connection, socket), streamMuxer })
         }).catch(fail)
       })

@@ -21,13 +21,14 @@ interface NodeOptions {
   swarmKey?: Uint8Array
   /** ms a TCP connection may stay silent */
   idle?: number
+  onBytesFrom?: (peer: string) => void
 }
 
 async function node (options: NodeOptions = {}): Promise<Libp2p> {
   const libp2p = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp({ inboundSocketInactivityTimeout: options.idle, outboundSocketInactivityTimeout: options.idle })],
-    connectionEncrypters: [options.library === true ? tls() : nativeTls()],
+    connectionEncrypters: [options.library === true ? tls() : nativeTls({ onBytesFrom: options.onBytesFrom })],
     connectionProtector: options.swarmKey == null ? undefined : preSharedKey({ psk: options.swarmKey }),
     // no keep-alive pings: the idle test needs a silent connection
     streamMuxers: [yamux({ enableKeepAlive: false })],
@@ -73,6 +74,19 @@ describe('TLS on the socket: libp2p TLS 1.3, encrypted by Node next to the TCP s
 
   afterEach(async () => {
     await Promise.all(nodes.splice(0).map(async n => n.stop()))
+  })
+
+  it('says whom bytes came from as they arrive, many times within one yamux frame', async () => {
+    const heardByA: string[] = []
+    const heardByB: string[] = []
+    const a = await started({ onBytesFrom: peer => heardByA.push(peer) })
+    const b = await started({ onBytesFrom: peer => heardByB.push(peer) })
+    const data = randomBytes(MiB)
+    expect(sha(await echo(a, b, data))).to.equal(sha(data))
+    expect([...new Set(heardByB)]).to.deep.equal([a.peerId.toString()])
+    expect([...new Set(heardByA)]).to.deep.equal([b.peerId.toString()])
+    // 1 MiB sent in 4 frames of 256 KiB, heard in TLS records of 16 KiB as they were read
+    expect(heardByB.length).to.be.above(8)
   })
 
   it('carries 16 MiB intact both ways, with TLS on the socket at both ends', async () => {
