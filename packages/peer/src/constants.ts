@@ -13,8 +13,9 @@ export const hour = 60 * minute
  * Wire protocol of chunk transfers; the version moves when the message shapes change, or what a chunk stream needs
  * of the connection: 2.0.0 streams carry 2 MiB chunks in a 4 MiB yamux window (STREAM_WINDOW), which a 1.0.0 peer,
  * opening 2 MiB windows, would overrun and reset mid-chunk; in 3.0.0 a put sends its bytes with the request instead
- * of after the receiver's answer; in 4.0.0 the receiver of a put reports, while its bytes arrive, how many did
- * (PUT_PROGRESS_INTERVAL), which a 3.0.0 sender would take for its answer. Mixed versions fail at negotiation, saying so.
+ * of after the receiver's answer; in 4.0.0 the receiver of a put reports how many of its bytes arrived until it
+ * answers (PUT_PROGRESS_INTERVAL), which a 3.0.0 sender would take for its answer. Mixed versions fail at
+ * negotiation, saying so.
  */
 export const CHUNK_PROTOCOL = '/ionnet/chunk/4.0.0'
 

@@ -11,7 +11,7 @@ import { ProtocolError } from './errors.ts'
  *   get:  → {op:'get', cid}                    ← {ok:true, size} [bytes]       | {ok:false, code, message}
  *   put:  → {op:'put', cid, size, replicas} [bytes]
  *                                              ← {ok:true, progress}* then {ok:true, have:boolean} | {ok:false, …}
- *         (progress: bytes of the put that arrived so far, reported while they arrive)
+ *         (progress: bytes of the put that arrived so far, reported every second until the answer)
  *   has:  → {op:'has', cids}                    ← {ok:true, has:boolean[], replicas:number[]}
  */
 export type Request =
