@@ -8,16 +8,15 @@ import type { FileVerifierOptions, Manifest } from './index.ts'
 export class FileVerifier {
   readonly #size: number
   readonly #chunkSize: number
-  readonly #sha256: Uint8Array | undefined
-  readonly #hash: Hash | undefined
+  /** The whole-file hash under way and what it must come to; absent when there is none to check. */
+  readonly #digest: { hash: Hash, expected: Uint8Array } | undefined
   #seen = 0
   #finished = false
 
   constructor (manifest: Manifest, options: FileVerifierOptions = {}) {
     this.#size = manifest.size
     this.#chunkSize = manifest.chunkSize
-    this.#sha256 = manifest.sha256
-    this.#hash = options.sha256 === false || manifest.sha256 == null ? undefined : createHash('sha256')
+    this.#digest = options.sha256 === false || manifest.sha256 == null ? undefined : { hash: createHash('sha256'), expected: manifest.sha256 }
   }
 
   update (plain: Uint8Array): void {
@@ -25,7 +24,7 @@ export class FileVerifier {
     this.#seen += plain.byteLength
     // Fail at the first surplus byte rather than after streaming an unbounded tail.
     if (this.#seen > this.#size) throw new FileIntegrityError(`file is longer than the ${this.#size} bytes its manifest declares`)
-    this.#hash?.update(plain)
+    this.#digest?.hash.update(plain)
   }
 
   updateChunk (index: number, plain: Uint8Array): void {
@@ -41,6 +40,6 @@ export class FileVerifier {
     if (this.#finished) throw new Error('FileVerifier: finish() called twice')
     this.#finished = true
     if (this.#seen !== this.#size) throw new FileIntegrityError(`file has ${this.#seen} bytes, its manifest declares ${this.#size}`)
-    if (this.#hash != null && this.#sha256 != null && !bytesEqual(this.#hash.digest(), this.#sha256)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
+    if (this.#digest != null && !bytesEqual(this.#digest.hash.digest(), this.#digest.expected)) throw new FileIntegrityError('file sha2-256 does not match its manifest')
   }
 }
