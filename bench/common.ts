@@ -158,6 +158,12 @@ export function tell (message: unknown): void {
   process.send!(message)
 }
 
+/** In a child: ends it over an error, which the parent's `Child.next()` then reports with the child's stderr. */
+export function failed (err: any): never {
+  process.stderr.write(`${err.stack ?? err}\n`)
+  process.exit(1)
+}
+
 /** In a child: the next message from the parent process. */
 export async function hear<T = any> (): Promise<T> {
   return new Promise<T>(resolve => process.once('message', (m) => { resolve(m as T) }))

@@ -6,7 +6,7 @@
  * - chunk files of IonNet's default chunk size (2 MiB) written as the chunk store writes them: temp file, fsync, rename,
  *   in the system temp folder
  *   (where the peers' repos live).
- * The bare libp2p stream ceilings are in stream.ts.
+ * The bare libp2p stream ceilings, and what a bare receiver reaches over them, are in stream.ts.
  *
  * As a child process: `node limits.ts tcp-sink` or `node limits.ts tcp-source <port> <MiB>`.
  */

@@ -16,8 +16,20 @@ export interface Results {
   mode: 'full' | 'quick'
   machine: Record<string, unknown>
   plan: { sizes: number[], heal: number, scale: number[] }
-  /** The streams: noise, `@libp2p/tls`, and IonNet's encrypter (the same TLS on the socket), which IonNet uses. */
-  limits?: Limits & { libp2pNoiseMiBs: number | null, libp2pTlsMiBs: number | null, libp2pTlsSocketMiBs: number | null }
+  /**
+   * The streams: noise, `@libp2p/tls`, and IonNet's encrypter (the same TLS on the socket), which IonNet uses; a
+   * bare receiver of encrypted chunks over noise and over IonNet's TLS, which shows what a get can reach on them;
+   * and a bare putter with 1 and 3 copies, which shows what a put can reach.
+   */
+  limits?: Limits & {
+    libp2pNoiseMiBs: number | null
+    libp2pTlsMiBs: number | null
+    libp2pTlsSocketMiBs: number | null
+    receiverNoiseMiBs?: number | null
+    receiverTlsSocketMiBs?: number | null
+    barePutR1MiBs?: number | null
+    barePutR3MiBs?: number | null
+  }
   helia: HeliaRun[]
   ionnet: IonNetRun[]
   heal?: HealRun
@@ -31,8 +43,13 @@ export interface Ratios {
   getOverHeliaFetch: number | null
   getOverTlsStream: number | null
   getOverNoiseStream: number | null
+  /** Against the bare receiver over IonNet's TLS: how close the get comes to the least a reader does. */
+  getOverTlsReceiver: number | null
   putR3OverTlsStream: number | null
   putR1OverChunkFsync: number | null
+  /** Against the bare putter with as many copies: how close the put comes to the least a put does. */
+  putR1OverBarePut: number | null
+  putR3OverBarePut: number | null
 }
 
 export interface Target {
@@ -48,8 +65,11 @@ export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
     getOverHeliaFetch: ratio(run.get.MiBs, r.helia.find(h => h.sizeMiB === run.sizeMiB)?.fetchMiBs),
     getOverTlsStream: ratio(run.get.MiBs, r.limits?.libp2pTlsSocketMiBs),
     getOverNoiseStream: ratio(run.get.MiBs, r.limits?.libp2pNoiseMiBs),
+    getOverTlsReceiver: ratio(run.get.MiBs, r.limits?.receiverTlsSocketMiBs),
     putR3OverTlsStream: ratio(run.putR3.MiBs, r.limits?.libp2pTlsSocketMiBs),
-    putR1OverChunkFsync: ratio(run.putR1.MiBs, r.limits?.chunkFileFsyncMiBs)
+    putR1OverChunkFsync: ratio(run.putR1.MiBs, r.limits?.chunkFileFsyncMiBs),
+    putR1OverBarePut: ratio(run.putR1.MiBs, r.limits?.barePutR1MiBs),
+    putR3OverBarePut: ratio(run.putR3.MiBs, r.limits?.barePutR3MiBs)
   }))
   const at = closest(r.ionnet.map(run => run.sizeMiB), 256)
   const big = closest(r.ionnet.map(run => run.sizeMiB), 1024)
@@ -86,19 +106,23 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       ['libp2p stream, TCP + noise + yamux, 1 MiB sends', n(l?.libp2pNoiseMiBs)],
       ['libp2p stream, TCP + TLS (@libp2p/tls) + yamux, 1 MiB sends', n(l?.libp2pTlsMiBs)],
       ['libp2p stream, TCP + TLS on the socket (IonNet) + yamux, 1 MiB sends', n(l?.libp2pTlsSocketMiBs)],
+      [`bare receiver over noise: hash, decrypt, write ${DEFAULT_CHUNK_SIZE / MiB} MiB chunks as they arrive`, withShare(l?.receiverNoiseMiBs, l?.libp2pNoiseMiBs, 'the noise stream')],
+      ['bare receiver over TLS on the socket: the same', withShare(l?.receiverTlsSocketMiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream')],
+      ['bare putter over TLS on the socket, 1 copy: seal, hash, send; hash, write, fsync, rename', withShare(l?.barePutR1MiBs, l?.chunkFileFsyncMiBs, 'fsync\'d chunk writes')],
+      ['bare putter, 3 copies (3 processes storing)', withShare(l?.barePutR3MiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream')],
       ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs)],
       ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs)],
       [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename`, n(l?.chunkFileFsyncMiBs)]
     ]),
-    table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get CLI', 'get/Helia', 'get/TLS', 'get/noise', 'put r3/TLS', 'put r1/fsync'],
+    table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get CLI', 'get/Helia', 'get/TLS', 'get/noise', 'get/receiver', 'put r3/TLS', 'put r1/fsync', 'put r3/bare', 'put r1/bare'],
       r.plan.sizes.map((size) => {
         const h = r.helia.find(run => run.sizeMiB === size)
         const i = r.ionnet.find(run => run.sizeMiB === size)
         const q = v.ratios.find(run => run.sizeMiB === size)
         return [String(size), n(h?.addMiBs), n(h?.fetchMiBs), n(i?.putR1.MiBs), n(i?.putR3.MiBs), n(i?.get.MiBs), n(i?.cliGet?.MiBs),
-          times(q?.getOverHeliaFetch), pct(q?.getOverTlsStream), pct(q?.getOverNoiseStream), pct(q?.putR3OverTlsStream), pct(q?.putR1OverChunkFsync)]
+          times(q?.getOverHeliaFetch), pct(q?.getOverTlsStream), pct(q?.getOverNoiseStream), pct(q?.getOverTlsReceiver), pct(q?.putR3OverTlsStream), pct(q?.putR1OverChunkFsync), pct(q?.putR3OverBarePut), pct(q?.putR1OverBarePut)]
       })),
-    `put and get: wall time of the call to a running peer's API, as the Helia fetch is timed in a running node; get CLI: the file's second get, as \`ionnet get -o\`, ${cliFloor(r)}. Ratios divide IonNet by the anchor of the same run.`,
+    `put and get: wall time of the call to a running peer's API, as the Helia fetch is timed in a running node; get CLI: the file's second get, as \`ionnet get -o\`, ${cliFloor(r)}. Ratios divide IonNet by the anchor of the same run; get/receiver by the bare receiver over TLS on the socket, put/bare by the bare putter with as many copies. The bare receiver and putter do only what any transfer of encrypted, content-addressed chunks must, with none of IonNet's protocol (bench/stream.ts, bench/bare-put.ts); the bare putter sends every copy to another process, while IonNet's uploader is one of the four storage peers and keeps the copies placement gives it (about 1 in 4 here).`,
     table(['CPU-seconds (MiB per CPU-second)', ...r.plan.sizes.map(s => `${s} MiB`)], cpuRows(r)),
     'CPU of every process of the transfer while it ran (user + system, all threads): every peer and the caller (this process, or the CLI) for IonNet, provider and fetcher for Helia. All processes share the machine\'s cores, so this bounds the rate.',
     table(['peak RSS MiB', ...r.plan.sizes.map(s => `${s} MiB`)], rssRows(r)),
@@ -167,6 +191,7 @@ function below (target: string, value: number | undefined, max: number, unit: st
 }
 
 const n = (v: number | null | undefined): string => v == null ? '-' : String(v)
+const withShare = (v: number | null | undefined, anchor: number | null | undefined, name: string): string => v == null ? '-' : anchor == null ? String(v) : `${v} (${pct(ratio(v, anchor))} of ${name})`
 const pct = (v: number | null | undefined): string => v == null ? '-' : `${Math.round(v * 100)}%`
 const times = (v: number | null | undefined): string => v == null ? '-' : `${v}x`
 

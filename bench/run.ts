@@ -10,6 +10,7 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { measureBarePut } from './bare-put.ts'
 import { machineInfo } from './common.ts'
 import { measureHeal } from './heal.ts'
 import { measureHelia } from './helia.ts'
@@ -50,7 +51,22 @@ const limits = await section('machine limits', async () => measureLimits(plan))
 const noise = await section(`libp2p stream noise ${plan.streamMiB} MiB`, async () => measureStream('noise', plan.streamMiB))
 const tls = await section(`libp2p stream tls ${plan.streamMiB} MiB`, async () => measureStream('tls', plan.streamMiB))
 const tlsSocket = await section(`libp2p stream tls-socket ${plan.streamMiB} MiB`, async () => measureStream('tls-socket', plan.streamMiB))
-if (limits != null) results.limits = { ...limits, libp2pNoiseMiBs: noise ?? null, libp2pTlsMiBs: tls ?? null, libp2pTlsSocketMiBs: tlsSocket ?? null }
+const noiseReceiver = await section(`bare receiver over noise ${plan.streamMiB} MiB`, async () => measureStream('noise', plan.streamMiB, 'receive'))
+const tlsSocketReceiver = await section(`bare receiver over tls-socket ${plan.streamMiB} MiB`, async () => measureStream('tls-socket', plan.streamMiB, 'receive'))
+const barePutR1 = await section(`bare putter, 1 copy, ${plan.streamMiB} MiB`, async () => measureBarePut(1, plan.streamMiB))
+const barePutR3 = await section(`bare putter, 3 copies, ${plan.streamMiB} MiB`, async () => measureBarePut(3, plan.streamMiB))
+if (limits != null) {
+  results.limits = {
+    ...limits,
+    libp2pNoiseMiBs: noise ?? null,
+    libp2pTlsMiBs: tls ?? null,
+    libp2pTlsSocketMiBs: tlsSocket ?? null,
+    receiverNoiseMiBs: noiseReceiver ?? null,
+    receiverTlsSocketMiBs: tlsSocketReceiver ?? null,
+    barePutR1MiBs: barePutR1 ?? null,
+    barePutR3MiBs: barePutR3 ?? null
+  }
+}
 for (const size of plan.sizes) {
   const run = await section(`helia ${size} MiB`, async () => measureHelia(size))
   if (run != null) results.helia.push(run)

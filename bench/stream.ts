@@ -4,9 +4,21 @@
  * protocol on the TCP socket itself (`tls-socket`). The source sends N MiB in 1 MiB sends on one stream of one
  * connection; the time runs from the go signal (connection already up) until the sink has counted every byte.
  *
- * As a child process: `node stream.ts sink <encrypter> <MiB>` or `node stream.ts source <encrypter> <MiB> <addr>`.
+ * The same stream with a bare receiver (`receive`) shows what a plain get reaches over it, measured as the issue
+ * that set the targets measured it: the source sends encrypted chunks of IonNet's chunk size, each behind its GCM tag and the
+ * sha2-256 of its bytes, and the sink hashes and decrypts every chunk as its bytes arrive, checks both, and writes
+ * the plaintext to a file, which it closes before it reports. No framing library, no protocol, no copies beyond
+ * the cipher's own: only what any reader of encrypted, content-addressed chunks must do.
+ *
+ * As a child process: `node stream.ts sink <encrypter> <MiB> <work>` or `node stream.ts source <encrypter> <MiB> <work> <addr>`.
  */
-import { randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { finished } from 'node:stream/promises'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
@@ -14,22 +26,34 @@ import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
-import { Child, MiB, exitWithParent, hear, mibs, tell } from './common.ts'
-import type { Libp2p } from '@libp2p/interface'
+import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
+import { Child, MiB, exitWithParent, failed, hear, mibs, tell } from './common.ts'
+import type { Libp2p, Stream } from '@libp2p/interface'
 
 const ENCRYPTERS = { noise, tls, 'tls-socket': nativeTls }
 
 export type Encrypter = keyof typeof ENCRYPTERS
 
+/** What the sink does with the bytes: count them, or receive them as chunks (hash, decrypt, write). */
+export type Work = 'count' | 'receive'
+
 const PROTOCOL = '/ionnet-bench/stream/1.0.0'
 
-/** MiB/s of one stream carrying `sizeMiB` from one process to another. */
-export async function measureStream (encrypter: Encrypter, sizeMiB: number): Promise<number> {
+/** A received chunk's header: its GCM tag, then the sha2-256 of its ciphertext. */
+const TAG = 16
+const HEADER = TAG + 32
+
+/** Both ends know the key: the bench measures the work, not a key exchange. */
+const KEY = Buffer.alloc(32, 7)
+const IV = Buffer.alloc(12, 1)
+
+/** MiB/s of one stream carrying `sizeMiB` from one process to another, the sink doing `work` with it. */
+export async function measureStream (encrypter: Encrypter, sizeMiB: number, work: Work = 'count'): Promise<number> {
   const module = new URL(import.meta.url)
-  const sink = new Child(module, ['sink', encrypter, String(sizeMiB)])
+  const sink = new Child(module, ['sink', encrypter, String(sizeMiB), work])
   try {
     const { addr } = await sink.next<{ addr: string }>()
-    const source = new Child(module, ['source', encrypter, String(sizeMiB), addr])
+    const source = new Child(module, ['source', encrypter, String(sizeMiB), work, addr])
     try {
       await source.next()
       const started = performance.now()
@@ -53,9 +77,14 @@ async function node (encrypter: Encrypter): Promise<Libp2p> {
   })
 }
 
-async function sinkRole (encrypter: Encrypter, sizeMiB: number): Promise<void> {
+async function sinkRole (encrypter: Encrypter, sizeMiB: number, work: Work): Promise<void> {
   const libp2p = await node(encrypter)
   await libp2p.handle(PROTOCOL, async (stream) => {
+    if (work === 'receive') {
+      // a failure ends the child, so the parent hears of it instead of waiting
+      tell({ bytes: await receive(stream).catch(failed) })
+      return
+    }
     let bytes = 0
     for await (const piece of stream) {
       bytes += piece.byteLength
@@ -65,28 +94,102 @@ async function sinkRole (encrypter: Encrypter, sizeMiB: number): Promise<void> {
   tell({ addr: libp2p.getMultiaddrs()[0].toString() })
 }
 
-async function sourceRole (encrypter: Encrypter, sizeMiB: number, addr: string): Promise<void> {
+/**
+ * Reads chunks until the stream ends, hashing and decrypting each piece as it arrives and writing its plaintext;
+ * returns the plaintext bytes, once the file is closed. Throws on a chunk whose tag or hash does not match.
+ */
+async function receive (stream: Stream): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'ionnet-bench-receive-'))
+  // up to two chunks queued for the disk, so writing overlaps reading
+  const out = createWriteStream(join(dir, 'out'), { highWaterMark: 2 * DEFAULT_CHUNK_SIZE })
+  let header = Buffer.alloc(0)
+  let left = 0
+  let hash = createHash('sha256')
+  let decipher = createDecipheriv('aes-256-gcm', KEY, IV)
+  let written = 0
+  const write = async (plain: Buffer): Promise<void> => {
+    written += plain.byteLength
+    if (!out.write(plain)) await once(out, 'drain')
+  }
+  try {
+    for await (const list of stream) {
+      for (let piece of list instanceof Uint8Array ? [list] : list) {
+        while (piece.byteLength > 0) {
+          if (left === 0) {
+            // a header may come split across pieces: it is the only part ever gathered
+            const take = Math.min(HEADER - header.byteLength, piece.byteLength)
+            header = Buffer.concat([header, piece.subarray(0, take)])
+            piece = piece.subarray(take)
+            if (header.byteLength < HEADER) continue
+            hash = createHash('sha256')
+            decipher = createDecipheriv('aes-256-gcm', KEY, IV)
+            decipher.setAuthTag(header.subarray(0, TAG))
+            left = DEFAULT_CHUNK_SIZE
+            continue
+          }
+          const part = piece.subarray(0, left)
+          piece = piece.subarray(part.byteLength)
+          left -= part.byteLength
+          hash.update(part)
+          await write(decipher.update(part))
+          if (left === 0) {
+            decipher.final()
+            if (!hash.digest().equals(header.subarray(TAG))) throw new Error('a chunk does not match its hash')
+            header = Buffer.alloc(0)
+          }
+        }
+      }
+    }
+    if (left !== 0 || header.byteLength !== 0) throw new Error('the stream ended inside a chunk')
+    out.end()
+    await finished(out)
+    return written
+  } finally {
+    out.destroy()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+async function sourceRole (encrypter: Encrypter, sizeMiB: number, work: Work, addr: string): Promise<void> {
   const libp2p = await node(encrypter)
   const connection = await libp2p.dial(multiaddr(addr))
-  const buf = randomBytes(MiB)
+  const buf = randomBytes(work === 'receive' ? DEFAULT_CHUNK_SIZE : MiB)
+  // the same chunk every time: the sink's work per chunk is the same either way
+  const sends = work === 'receive' ? sealed(buf) : [buf]
+  const count = work === 'receive' ? sizeMiB * MiB / DEFAULT_CHUNK_SIZE : sizeMiB
   const go = hear()
   tell('ready')
   await go
   const stream = await connection.newStream(PROTOCOL)
-  for (let i = 0; i < sizeMiB; i++) {
-    if (!stream.send(buf)) await stream.onDrain()
+  for (let i = 0; i < count; i++) {
+    for (const bytes of sends) {
+      if (!stream.send(bytes)) await stream.onDrain()
+    }
   }
   await stream.close()
 }
 
+/** A chunk as the receiving sink reads it: header, then ciphertext. */
+function sealed (plain: Buffer): Buffer[] {
+  const cipher = createCipheriv('aes-256-gcm', KEY, IV)
+  const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()])
+  return [Buffer.concat([cipher.getAuthTag(), createHash('sha256').update(ciphertext).digest()]), ciphertext]
+}
+
 if (import.meta.main) {
-  const [role, encrypter, size, addr] = process.argv.slice(2)
+  const [role, encrypter, size, work, addr] = process.argv.slice(2)
   if (process.send != null) exitWithParent()
-  if (role === 'sink') await sinkRole(encrypter as Encrypter, Number(size))
-  else if (role === 'source') await sourceRole(encrypter as Encrypter, Number(size), addr)
+  if (role === 'sink') await sinkRole(encrypter as Encrypter, Number(size), work as Work)
+  else if (role === 'source') await sourceRole(encrypter as Encrypter, Number(size), work as Work, addr)
   else {
     // on its own, for a quick look: node bench/stream.ts
-    console.log({ noise: await measureStream('noise', 256), tls: await measureStream('tls', 256), tlsSocket: await measureStream('tls-socket', 256) })
+    console.log({
+      noise: await measureStream('noise', 256),
+      tls: await measureStream('tls', 256),
+      tlsSocket: await measureStream('tls-socket', 256),
+      noiseReceiver: await measureStream('noise', 256, 'receive'),
+      tlsSocketReceiver: await measureStream('tls-socket', 256, 'receive')
+    })
     process.exit(0)
   }
 }
