@@ -1,4 +1,4 @@
-import { cidForChunk } from '@ionnet/chunk-store'
+import { DEFAULT_REPLICAS, cidForChunk } from '@ionnet/chunk-store'
 import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
 import { ChunkUnavailableError } from './errors.ts'
 import { rankPeers } from './placement.ts'
@@ -14,6 +14,11 @@ export interface FetchOptions {
   signal?: AbortSignal
   /** Skips the local store, e.g. to replace a local copy that went bad. */
   remoteOnly?: boolean
+  /**
+   * Bytes of the chunk, where known (its plaintext size will do): only peers with that much room could have taken
+   * it lately. Unknown, any peer with room at all counts.
+   */
+  size?: number
 }
 
 export interface FetcherComponents {
@@ -26,6 +31,13 @@ export interface FetcherComponents {
 
 /** Placement candidates asked before the DHT: the nearest live peers usually hold the chunk. */
 const PLACEMENT_CANDIDATES = 6
+
+/**
+ * Then the nearest live peers with room for the chunk, as many as a put makes copies by default: where a put or a
+ * repair places a chunk when the peers nearest to it are full. Without them, a get right after such a put failed
+ * until the holders had announced their copies on the DHT, and found every such chunk only by a DHT lookup.
+ */
+const ROOMY_CANDIDATES = DEFAULT_REPLICAS
 
 /** Peers silent for less than this are still asked, after everyone else. */
 const LATE_PEER_WINDOW = 60_000
@@ -109,7 +121,7 @@ export class ChunkFetcher {
       if (attempt > 0) await sleep(RETRY_BACKOFF * attempt, options.signal)
       errors = []
       let transient = 0
-      for await (const peer of this.#candidates(cid, new Set(notFound), options.signal)) {
+      for await (const peer of this.#candidates(cid, new Set(notFound), options.size, options.signal)) {
         options.signal?.throwIfAborted()
         try {
           const opened = await this.#components.protocol.fetch(peer, cid, guarded, options)
@@ -137,8 +149,11 @@ export class ChunkFetcher {
     this.#scores.clear()
   }
 
-  async * #candidates (cid: CID, tried: Set<string>, signal?: AbortSignal): AsyncGenerator<PeerId> {
-    const placed = rankPeers(cid, this.#components.membership.live()).slice(0, PLACEMENT_CANDIDATES).map(p => p.id)
+  async * #candidates (cid: CID, tried: Set<string>, size = 1, signal?: AbortSignal): AsyncGenerator<PeerId> {
+    const ranked = rankPeers(cid, this.#components.membership.live())
+    const roomy = ranked.filter(p => p.free >= size).slice(0, ROOMY_CANDIDATES)
+    // a set: where nobody is full, the roomy peers are the nearest ones again
+    const placed = [...new Set([...ranked.slice(0, PLACEMENT_CANDIDATES), ...roomy])].map(p => p.id)
     for (const peer of this.#byScore(placed)) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())

@@ -35,7 +35,7 @@ export async function openFile (link: Link, fetcher: ChunkFetcher, options: GetO
     // hashing the whole file again took 0.25 of the 1.45 s the reader's main thread was busy in a 256 MiB get
     const verifier = new FileVerifier(manifest, { sha256: false })
     const tasks = map(walkChunks(manifest, fetchNode, { signal }), ref => async () => {
-      const plain = await fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal })
+      const plain = await fetcher.fetchOpened(ref.cid, bytes => openChunk(manifest, ref, bytes), { signal, size: ref.size })
       return { index: ref.index, plain }
     })
     try {
