@@ -110,13 +110,16 @@ describe('get when none of the nearest live peers holds a chunk', function () {
     expect(await sha256File(out)).to.equal(file.sha256)
   })
 
-  it('gets a file right after its put from the nearest peer with room, before any DHT record', async () => {
+  it('gets a file and counts its copies right after its put, on the nearest peer with room, before any DHT record', async () => {
     const roomy = await startPeer({ heartbeat: HEARTBEAT, bootstrap: [peers[0]] })
     peers.push(roomy)
     await allAlive([peers[0], reader])
     const { file, link, farOff } = await putOnto(roomy, 'roomy.bin')
     // with 11 peers in the reader's view, 5 times in 11
     expect(farOff, 'chunks whose holder is not among the reader\'s nearest six').to.be.greaterThan(0)
+    // nor does a count of the copies need the DHT
+    const health = await reader.json(['health', link])
+    expect(health, 'copies counted right after the put').to.include({ min: 1, missing: 0 })
     const out = join(dir, 'roomy.out')
     const r = await reader.run(['get', link, '-o', out])
     expect(r.stderr.trim()).to.equal('')

@@ -18,8 +18,9 @@ const HAS_ATTEMPTS = 2
 const TIMED_OUT = new Set(['TimeoutError', 'AbortError'])
 
 /**
- * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong)
- * plus, for chunks that look short of copies, the DHT's provider records; every candidate is asked directly, in
+ * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong,
+ * the nearest live peers and the nearest with room) plus, for chunks that look short of copies, the DHT's provider
+ * records; every candidate is asked directly, in
  * batches, because a provider record only says a peer once had the chunk.
  */
 export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, probe?: number, providers?: boolean, signal?: AbortSignal }): Promise<ChunkCensus[]> {
@@ -51,8 +52,12 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
   const plan = new Map<string, { peer: PeerId, items: typeof results }>()
   for (const r of results) {
     // unknown replica counts (0) are probed as `probe` copies, so enough candidates are asked
-    const wanted = Math.max(r.replicas, init.probe ?? 1) + init.margin + init.extra
-    for (const p of components.rank(r.cid, live).slice(0, wanted)) addToPlan(plan, p.id, r)
+    const copies = Math.max(r.replicas, init.probe ?? 1)
+    const ranked = components.rank(r.cid, live)
+    for (const p of ranked.slice(0, copies + init.margin + init.extra)) addToPlan(plan, p.id, r)
+    // and where a put or a repair places copies when the nearest peers are full: the nearest peers with room (where
+    // nobody is full, they were asked already). Until their holders announce them, the DHT knows of no such copy
+    for (const p of ranked.filter(p => p.free > 0).slice(0, copies)) addToPlan(plan, p.id, r)
   }
   await ask(plan)
   if (init.providers === false) return done(results)
