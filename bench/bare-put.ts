@@ -1,12 +1,12 @@
 /**
  * What a plain put reaches here: a bare putter that does only what any put of encrypted, content-addressed chunks
- * must, with none of IonNet's protocol. One source process seals each chunk of IonNet's chunk size (AES-256-GCM, then sha2-256
- * of the ciphertext) and streams it to `copies` sink processes, each over its own libp2p connection with IonNet's
- * transport, encrypter (TLS on the socket) and muxer. Each sink hashes the bytes as they arrive, checks the hash, and
- * stores the chunk as IonNet's chunk store does: a temp file, fsync, rename, fsync of the folder. There are no
- * answers per chunk: the time runs from the go signal (connections already up) until every sink has stored every
- * chunk. The plaintext is one random chunk, sealed again for every chunk, so reading a file costs nothing here.
- * Every copy goes to another process: unlike IonNet's uploader, the source keeps none.
+ * must, with none of IonNet's protocol. One source process seals each chunk of IonNet's chunk size (AES-256-GCM, then
+ * sha2-256 of the ciphertext) and streams it to `copies` sink processes, each over its own libp2p connection with
+ * IonNet's transport, encrypter (TLS on the socket) and muxer. Each sink hashes the bytes as they arrive, checks the
+ * hash, and stores the chunk as IonNet's chunk store does: a temp file, fsync, rename, fsync of the folder. There are
+ * no answers per chunk: the time runs from the go signal (connections already up) until every sink has stored every
+ * chunk. The plaintext is one random chunk, sealed again for every chunk, so reading a file costs nothing here. Every
+ * copy goes to another process: unlike IonNet's uploader, the source keeps none.
  *
  * As a child process: `node bare-put.ts sink` or `node bare-put.ts source <MiB> <addr>...`.
  */

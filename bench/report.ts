@@ -18,8 +18,8 @@ export interface Results {
   plan: { sizes: number[], heal: number, scale: number[] }
   /**
    * The streams: noise, `@libp2p/tls`, and IonNet's encrypter (the same TLS on the socket), which IonNet uses; a
-   * bare receiver of encrypted chunks over noise and over IonNet's TLS, which shows what a get can reach on them;
-   * and a bare putter with 1 and 3 copies, which shows what a put can reach.
+   * bare receiver of encrypted chunks over noise and over IonNet's TLS, which shows what a plain get reaches on them;
+   * and a bare putter with 1 and 3 copies, which shows what a plain put reaches.
    */
   limits?: Limits & {
     libp2pNoiseMiBs: number | null
@@ -43,11 +43,11 @@ export interface Ratios {
   getOverHeliaFetch: number | null
   getOverTlsStream: number | null
   getOverNoiseStream: number | null
-  /** Against the bare receiver over IonNet's TLS: how close the get comes to the least a reader does. */
+  /** Against the bare receiver over IonNet's TLS: the get against a plain reader with no protocol. */
   getOverTlsReceiver: number | null
   putR3OverTlsStream: number | null
   putR1OverChunkFsync: number | null
-  /** Against the bare putter with as many copies: how close the put comes to the least a put does. */
+  /** Against the bare putter with as many copies: the put against a plain putter with no protocol. */
   putR1OverBarePut: number | null
   putR3OverBarePut: number | null
 }

@@ -4,11 +4,11 @@
  * protocol on the TCP socket itself (`tls-socket`). The source sends N MiB in 1 MiB sends on one stream of one
  * connection; the time runs from the go signal (connection already up) until the sink has counted every byte.
  *
- * The same stream with a bare receiver (`receive`) shows what a plain get reaches over it, measured as the issue
- * that set the targets measured it: the source sends encrypted chunks of IonNet's chunk size, each behind its GCM tag and the
- * sha2-256 of its bytes, and the sink hashes and decrypts every chunk as its bytes arrive, checks both, and writes
- * the plaintext to a file, which it closes before it reports. No framing library, no protocol, no copies beyond
- * the cipher's own: only what any reader of encrypted, content-addressed chunks must do.
+ * The same stream with a bare receiver (`receive`) shows what a plain get reaches over it, measured as the issue that
+ * set the targets measured it: the source sends encrypted chunks of IonNet's chunk size, each behind its GCM tag and
+ * the sha2-256 of its bytes, and the sink hashes and decrypts every chunk as its bytes arrive, checks both, and writes
+ * the plaintext to a file, which it closes before it reports. No framing library, no protocol, no copies beyond the
+ * cipher's own: only what any reader of encrypted, content-addressed chunks must do.
  *
  * As a child process: `node stream.ts sink <encrypter> <MiB> <work>` or `node stream.ts source <encrypter> <MiB> <work> <addr>`.
  */
@@ -25,8 +25,8 @@ import { tcp } from '@libp2p/tcp'
 import { tls } from '@libp2p/tls'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
+import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
 import { Child, MiB, exitWithParent, failed, hear, mibs, tell } from './common.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 

@@ -18,10 +18,10 @@ const HAS_ATTEMPTS = 2
 const TIMED_OUT = new Set(['TimeoutError', 'AbortError'])
 
 /**
- * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong,
- * the nearest live peers and the nearest with room) plus, for chunks that look short of copies, the DHT's provider
- * records; every candidate is asked directly, in
- * batches, because a provider record only says a peer once had the chunk.
+ * Counts the live holders of many chunks at once. Candidates are the peers placement names (where copies belong:
+ * the nearest live peers, and the nearest with room) plus, for chunks that look short of copies, the DHT's provider
+ * records; every candidate is asked directly, in batches, because a provider record only says a peer once had the
+ * chunk.
  */
 export async function census (components: HealerComponents, chunks: Array<{ cid: CID, replicas: number }>, init: { margin: number, extra: number, probe?: number, providers?: boolean, signal?: AbortSignal }): Promise<ChunkCensus[]> {
   const self = components.peerId
