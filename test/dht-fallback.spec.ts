@@ -110,7 +110,7 @@ describe('get when none of the nearest live peers holds a chunk', function () {
     expect(await sha256File(out)).to.equal(file.sha256)
   })
 
-  it('gets a file and counts its copies right after its put, on the nearest peer with room, before any DHT record', async () => {
+  it('gets a file and counts its copies right after its put, from the nearest peer with room, without waiting for the DHT', async () => {
     const roomy = await startPeer({ heartbeat: HEARTBEAT, bootstrap: [peers[0]] })
     peers.push(roomy)
     await allAlive([peers[0], reader])

@@ -66,7 +66,7 @@ export async function census (components: HealerComponents, chunks: Array<{ cid:
   // every live peer was asked already, the DHT can name nobody new: in a small network that skips a lookup per
   // chunk, each waiting on a dead peer's dial, right when a death left every chunk it held short. A count a holder
   // named replaces the probe: a chunk put with one copy is not short with one, and looking for more cost `health` a
-  // DHT lookup per chunk (2.3–5.1 s for a file of 21 blocks on 11 peers)
+  // DHT lookup per chunk (2.3–5.1 s for a file of 21 blocks on 12 peers)
   const short = results.filter(r => r.holders.size < (r.replicas > 0 ? r.replicas : init.probe ?? 1) && r.asked.size < live.length)
   const liveIds = new Set(live.map(p => p.id.toString()))
   const dhtPlan = new Map<string, { peer: PeerId, items: typeof results }>()
