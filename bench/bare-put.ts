@@ -20,8 +20,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
-import { Child, MiB, exitWithParent, failed, hear, mibs, tell } from './common.ts'
+import { Child, MiB, exitWithParent, failed, framePieces, hear, mibs, tell } from './common.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Hash } from 'node:crypto'
 
 const PROTOCOL = '/ionnet-bench/put/1.0.0'
 
@@ -77,10 +78,8 @@ async function sinkRole (): Promise<void> {
 
 /** Stores every chunk the stream carries; returns their plaintext bytes once the last is durable. */
 async function store (stream: Stream, dir: string): Promise<number> {
-  let header = Buffer.alloc(0)
   let pieces: Uint8Array[] = []
-  let left = 0
-  let hash = createHash('sha256')
+  let hash: Hash | undefined
   let chunks = 0
   let disk = Promise.resolve()
   const waiting: Array<Promise<void>> = []
@@ -97,38 +96,21 @@ async function store (stream: Stream, dir: string): Promise<number> {
     const folder = await open(dir, 'r')
     await folder.sync().finally(async () => folder.close())
   }
-  for await (const list of stream) {
-    for (let piece of list instanceof Uint8Array ? [list] : list) {
-      while (piece.byteLength > 0) {
-        if (left === 0) {
-          const take = Math.min(HASH - header.byteLength, piece.byteLength)
-          header = Buffer.concat([header, piece.subarray(0, take)])
-          piece = piece.subarray(take)
-          if (header.byteLength === HASH) {
-            left = SEALED
-            hash = createHash('sha256')
-          }
-          continue
-        }
-        const part = piece.subarray(0, left)
-        piece = piece.subarray(part.byteLength)
-        left -= part.byteLength
-        hash.update(part)
-        pieces.push(part)
-        if (left > 0) continue
-        if (!hash.digest().equals(header)) throw new Error('a chunk does not match its hash')
-        const body = pieces
-        const name = String(chunks++)
-        pieces = []
-        header = Buffer.alloc(0)
-        // one chunk at a time to disk, in order; the reading waits only when QUEUED chunks wait for it
-        disk = disk.then(async () => write(name, body))
-        waiting.push(disk)
-        if (waiting.length >= QUEUED) await waiting.shift()
-      }
-    }
+  for await (const { header, piece, last } of framePieces(stream, HASH, SEALED)) {
+    hash ??= createHash('sha256')
+    hash.update(piece)
+    pieces.push(piece)
+    if (!last) continue
+    if (!hash.digest().equals(header)) throw new Error('a chunk does not match its hash')
+    const body = pieces
+    const name = String(chunks++)
+    pieces = []
+    hash = undefined
+    // one chunk at a time to disk, in order; the reading waits only when QUEUED chunks wait for it
+    disk = disk.then(async () => write(name, body))
+    waiting.push(disk)
+    if (waiting.length >= QUEUED) await waiting.shift()
   }
-  if (left !== 0 || header.byteLength !== 0) throw new Error('the stream ended inside a chunk')
   await disk
   return chunks * DEFAULT_CHUNK_SIZE
 }

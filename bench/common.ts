@@ -158,6 +158,35 @@ export function tell (message: unknown): void {
   process.send!(message)
 }
 
+/**
+ * Splits a stream of frames, each a header of `headerBytes` then a body of `bodyBytes`, into the bodies' pieces as
+ * they arrive, without gathering them: only a header split across pieces is put together. `last` marks the last piece
+ * of a body. Throws if the stream ends inside a frame.
+ */
+export async function * framePieces (source: AsyncIterable<Uint8Array | Iterable<Uint8Array>>, headerBytes: number, bodyBytes: number): AsyncGenerator<{ header: Buffer, piece: Uint8Array, last: boolean }> {
+  let header = Buffer.alloc(0)
+  let left = 0
+  for await (const list of source) {
+    for (let piece of list instanceof Uint8Array ? [list] : list) {
+      while (piece.byteLength > 0) {
+        if (left === 0) {
+          const take = Math.min(headerBytes - header.byteLength, piece.byteLength)
+          header = Buffer.concat([header, piece.subarray(0, take)])
+          piece = piece.subarray(take)
+          if (header.byteLength === headerBytes) left = bodyBytes
+          continue
+        }
+        const part = piece.subarray(0, left)
+        piece = piece.subarray(part.byteLength)
+        left -= part.byteLength
+        yield { header, piece: part, last: left === 0 }
+        if (left === 0) header = Buffer.alloc(0)
+      }
+    }
+  }
+  if (left !== 0 || header.byteLength !== 0) throw new Error('the stream ended inside a frame')
+}
+
 /** In a child: ends it over an error, which the parent's `Child.next()` then reports with the child's stderr. */
 export function failed (err: any): never {
   process.stderr.write(`${err.stack ?? err}\n`)

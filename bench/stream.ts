@@ -27,8 +27,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
-import { Child, MiB, exitWithParent, failed, hear, mibs, tell } from './common.ts'
+import { Child, MiB, exitWithParent, failed, framePieces, hear, mibs, tell } from './common.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
+import type { DecipherGCM, Hash } from 'node:crypto'
 
 const ENCRYPTERS = { noise, tls, 'tls-socket': nativeTls }
 
@@ -102,45 +103,25 @@ async function receive (stream: Stream): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'ionnet-bench-receive-'))
   // up to two chunks queued for the disk, so writing overlaps reading
   const out = createWriteStream(join(dir, 'out'), { highWaterMark: 2 * DEFAULT_CHUNK_SIZE })
-  let header = Buffer.alloc(0)
-  let left = 0
-  let hash = createHash('sha256')
-  let decipher = createDecipheriv('aes-256-gcm', KEY, IV)
+  let chunk: { hash: Hash, decipher: DecipherGCM } | undefined
   let written = 0
   const write = async (plain: Buffer): Promise<void> => {
     written += plain.byteLength
     if (!out.write(plain)) await once(out, 'drain')
   }
   try {
-    for await (const list of stream) {
-      for (let piece of list instanceof Uint8Array ? [list] : list) {
-        while (piece.byteLength > 0) {
-          if (left === 0) {
-            // a header may come split across pieces: it is the only part ever gathered
-            const take = Math.min(HEADER - header.byteLength, piece.byteLength)
-            header = Buffer.concat([header, piece.subarray(0, take)])
-            piece = piece.subarray(take)
-            if (header.byteLength < HEADER) continue
-            hash = createHash('sha256')
-            decipher = createDecipheriv('aes-256-gcm', KEY, IV)
-            decipher.setAuthTag(header.subarray(0, TAG))
-            left = DEFAULT_CHUNK_SIZE
-            continue
-          }
-          const part = piece.subarray(0, left)
-          piece = piece.subarray(part.byteLength)
-          left -= part.byteLength
-          hash.update(part)
-          await write(decipher.update(part))
-          if (left === 0) {
-            decipher.final()
-            if (!hash.digest().equals(header.subarray(TAG))) throw new Error('a chunk does not match its hash')
-            header = Buffer.alloc(0)
-          }
-        }
+    for await (const { header, piece, last } of framePieces(stream, HEADER, DEFAULT_CHUNK_SIZE)) {
+      if (chunk == null) {
+        chunk = { hash: createHash('sha256'), decipher: createDecipheriv('aes-256-gcm', KEY, IV) }
+        chunk.decipher.setAuthTag(header.subarray(0, TAG))
       }
+      chunk.hash.update(piece)
+      await write(chunk.decipher.update(piece))
+      if (!last) continue
+      chunk.decipher.final()
+      if (!chunk.hash.digest().equals(header.subarray(TAG))) throw new Error('a chunk does not match its hash')
+      chunk = undefined
     }
-    if (left !== 0 || header.byteLength !== 0) throw new Error('the stream ended inside a chunk')
     out.end()
     await finished(out)
     return written
