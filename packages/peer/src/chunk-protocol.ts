@@ -52,6 +52,8 @@ export class ChunkProtocol {
   readonly #clock = new TransferClock()
   /** Chunk bytes this peer is sending now, in every exchange: they share its uplink. */
   #sending = 0
+  /** The exchanges sending them: each must allow for the sends that begin while it runs, which share its link. */
+  readonly #senders = new Set<Watchdog>()
 
   constructor (components: ChunkProtocolComponents, init: ChunkProtocolInit) {
     this.#components = components
@@ -77,7 +79,7 @@ export class ChunkProtocol {
    */
   async fetch<T> (peer: PeerId, cid: CID, open: (bytes: Uint8Array) => T | undefined, options: { signal?: AbortSignal } = {}): Promise<T> {
     // the chunk's bytes come to us, so a slow link is fine as long as they keep coming
-    return this.#exchange(peer, options.signal, this.#maxChunkSize, true, async (lp, signal) => {
+    return this.#exchange(peer, options.signal, this.#maxChunkSize, false, true, async (lp, signal) => {
       await lp.write(encodeRequest({ op: 'get', cid }), { signal })
       const res = await readResponse(lp, signal)
       if (res.size == null || res.size > this.#maxChunkSize) throw new ProtocolError('get response without a valid size')
@@ -103,7 +105,7 @@ export class ChunkProtocol {
     // a get, while a slow link, or a chunk queued behind others, keeps being heard of
     const release = this.#claimUplink(bytes.length)
     try {
-      return await this.#exchange(peer, options.signal, this.#sending, true, async (lp, signal) => {
+      return await this.#exchange(peer, options.signal, this.#sending, true, true, async (lp, signal) => {
         await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
         let res = await readResponse(lp, signal)
         while (res.progress !== undefined) res = await readResponse(lp, signal)
@@ -118,7 +120,7 @@ export class ChunkProtocol {
 
   /** Asks `peer` which of `cids` it holds, and the replica count it recorded for each (0 when not held). */
   async has (peer: PeerId, cids: CID[], options: { signal?: AbortSignal } = {}): Promise<{ has: boolean[], replicas: number[] }> {
-    return this.#exchange(peer, options.signal, 0, true, async (lp, signal) => {
+    return this.#exchange(peer, options.signal, 0, false, true, async (lp, signal) => {
       await lp.write(encodeRequest({ op: 'has', cids }), { signal })
       const res = await readResponse(lp, signal)
       if (res.has?.length !== cids.length) throw new ProtocolError('has response does not match the request')
@@ -134,9 +136,14 @@ export class ChunkProtocol {
     return this.#clock.silenceOf(peer)
   }
 
-  /** Counts `bytes` as being sent until the returned function is called. */
+  /**
+   * Counts `bytes` as being sent until the returned function is called. Exchanges already sending share the link
+   * with them: a put's first chunk, claimed when nothing else was queued, then waited behind the copies claimed just
+   * after it, past the limit its own bytes set (netlab, 1 Mbit/s: `took more than 9001 ms` in 1 of 5 CI runs).
+   */
   #claimUplink (bytes: number): () => void {
     this.#sending += bytes
+    for (const sender of this.#senders) sender.extend(bytes)
     return () => { this.#sending -= bytes }
   }
 
@@ -147,11 +154,14 @@ export class ChunkProtocol {
   }
 
   /**
-   * One request on a stream of its own. `bytes` sets the exchange's ceiling (Watchdog.allow); `incoming` says whether
-   * it hears from the other side while it runs (chunk bytes, or a put's progress), so that silence fails it.
+   * One request on a stream of its own. `bytes` sets the exchange's ceiling (Watchdog.allow), which `sends` moves out
+   * as this peer begins other sends; `incoming` says whether it hears from the other side while it runs (chunk
+   * bytes, or a put's progress), so that silence fails it.
    */
-  async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, bytes: number, incoming: boolean, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, bytes: number, sends: boolean, incoming: boolean, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const watchdog = new Watchdog({ idle: this.#timeout, bytes, signal: outer })
+    // from now on, so that sends claimed while this one dials count too
+    if (sends) this.#senders.add(watchdog)
     const { signal } = watchdog
     try {
       // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
@@ -167,6 +177,7 @@ export class ChunkProtocol {
         throw err
       }
     } finally {
+      this.#senders.delete(watchdog)
       watchdog.done()
     }
   }
@@ -183,6 +194,7 @@ export class ChunkProtocol {
     try {
       await this.#answer(stream, connection, watchdog)
     } finally {
+      this.#senders.delete(watchdog)
       watchdog.done()
     }
   }
@@ -212,6 +224,7 @@ export class ChunkProtocol {
         // how long it may take
         release = this.#claimUplink(bytes.length)
         watchdog.allow(this.#sending)
+        this.#senders.add(watchdog)
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length

@@ -43,6 +43,9 @@ export class Watchdog {
   readonly signal: AbortSignal
   readonly #controller = new AbortController()
   readonly #idle: number
+  /** When the exchange runs out of time (performance.now() ms), Infinity once done; and how long it was allowed. */
+  #deadline = Infinity
+  #allowed = 0
   #ceiling?: ReturnType<typeof setTimeout>
   #silence?: ReturnType<typeof setTimeout>
   #stream?: Stream
@@ -56,9 +59,26 @@ export class Watchdog {
 
   /** From now on the exchange may take `idle` plus what `bytes` need at the slowest rate it allows. */
   allow (bytes: number): void {
+    this.#allowed = this.#idle + bytes / MIN_TRANSFER_RATE * 1000
+    this.#arm(performance.now() + this.#allowed)
+  }
+
+  /**
+   * `bytes` more share the link with this exchange from now on (another send of this peer began): its time limit
+   * moves out by what they need at the slowest rate allowed. Nothing once the exchange is done.
+   */
+  extend (bytes: number): void {
+    if (this.#deadline === Infinity) return
+    const more = bytes / MIN_TRANSFER_RATE * 1000
+    this.#allowed += more
+    this.#arm(this.#deadline + more)
+  }
+
+  #arm (deadline: number): void {
     clearTimeout(this.#ceiling)
-    const ms = this.#idle + Math.ceil(bytes / MIN_TRANSFER_RATE * 1000)
-    this.#ceiling = setTimeout(() => { this.#abort(`took more than ${ms} ms`) }, ms)
+    this.#deadline = deadline
+    const ms = Math.ceil(this.#allowed)
+    this.#ceiling = setTimeout(() => { this.#abort(`took more than ${ms} ms`) }, Math.max(0, deadline - performance.now()))
     this.#ceiling.unref()
   }
 
@@ -97,6 +117,7 @@ export class Watchdog {
   done (): void {
     this.quiet()
     clearTimeout(this.#ceiling)
+    this.#deadline = Infinity
   }
 
   #abort (why: string): void {

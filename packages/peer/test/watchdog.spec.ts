@@ -58,6 +58,32 @@ describe('watchdog of a chunk exchange', () => {
     expect(watchdog.signal.reason.message).to.match(/took more than 150 ms/)
   })
 
+  it('moves the time limit out by the bytes of sends that begin while the exchange runs, and not once it is done', async () => {
+    const stream = fakeStream()
+    // 50 ms idle plus a tenth of a second of bytes: 150 ms; then a fifth of a second more, begun after 60 ms
+    const watchdog = new Watchdog({ idle: 50, bytes: MIN_TRANSFER_RATE / 10 })
+    watchdog.expect(stream, new TransferClock(), 'peer-a')
+    const started = Date.now()
+    let extended = false
+    while (!watchdog.signal.aborted && Date.now() - started < 3000) {
+      stream.bytes()
+      if (!extended && Date.now() - started >= 60) {
+        watchdog.extend(MIN_TRANSFER_RATE / 5)
+        extended = true
+      }
+      await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    expect(watchdog.signal.aborted).to.equal(true)
+    expect(Date.now() - started, 'ran past the first limit').to.be.at.least(340)
+    expect(watchdog.signal.reason.message).to.match(/took more than 350 ms/)
+
+    const finished = new Watchdog({ idle: 20, bytes: MIN_TRANSFER_RATE / 100 })
+    finished.done()
+    finished.extend(MIN_TRANSFER_RATE / 100)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(finished.signal.aborted, 'a done exchange ended late').to.equal(false)
+  })
+
   it('does not count silence while quiet, and passes on the caller\'s abort', async () => {
     const caller = new AbortController()
     const watchdog = new Watchdog({ idle: 30, bytes: MIN_TRANSFER_RATE * 10, signal: caller.signal })
