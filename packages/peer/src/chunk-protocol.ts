@@ -103,19 +103,14 @@ export class ChunkProtocol {
   async store (peer: PeerId, cid: CID, bytes: Uint8Array, replicas: number, options: { signal?: AbortSignal } = {}): Promise<'stored' | 'had'> {
     // libp2p does not say when our bytes leave, but the receiver reports them arriving: silence means a stall, as in
     // a get, while a slow link, or a chunk queued behind others, keeps being heard of
-    const release = this.#claimUplink(bytes.length)
-    try {
-      return await this.#exchange(peer, options.signal, this.#sending, true, true, async (lp, signal) => {
-        await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
-        let res = await readResponse(lp, signal)
-        while (res.progress !== undefined) res = await readResponse(lp, signal)
-        if (res.have === true) return 'had'
-        this.#moved('out', bytes.length)
-        return 'stored'
-      })
-    } finally {
-      release()
-    }
+    return this.#exchange(peer, options.signal, bytes.length, true, true, async (lp, signal) => {
+      await lp.writeV([encodeRequest({ op: 'put', cid, size: bytes.length, replicas }), bytes], { signal })
+      let res = await readResponse(lp, signal)
+      while (res.progress !== undefined) res = await readResponse(lp, signal)
+      if (res.have === true) return 'had'
+      this.#moved('out', bytes.length)
+      return 'stored'
+    })
   }
 
   /** Asks `peer` which of `cids` it holds, and the replica count it recorded for each (0 when not held). */
@@ -137,14 +132,21 @@ export class ChunkProtocol {
   }
 
   /**
-   * Counts `bytes` as being sent until the returned function is called. Exchanges already sending share the link
-   * with them: a put's first chunk, claimed when nothing else was queued, then waited behind the copies claimed just
-   * after it, past the limit its own bytes set (netlab, 1 Mbit/s: `took more than 9001 ms` in 1 of 5 CI runs).
+   * The exchange `watchdog` watches sends `bytes` from now until the returned function is called. They share this
+   * peer's uplink with every other send: its ceiling counts every byte being sent, its own included, and the
+   * exchanges already sending allow for these. A put's first chunk, claimed when nothing else was queued, waited
+   * behind the copies claimed just after it, past the limit its own bytes set, before they counted (netlab,
+   * 1 Mbit/s: `took more than 9001 ms` in 1 of 5 CI runs).
    */
-  #claimUplink (bytes: number): () => void {
+  #sendUnder (watchdog: Watchdog, bytes: number): () => void {
     this.#sending += bytes
     for (const sender of this.#senders) sender.extend(bytes)
-    return () => { this.#sending -= bytes }
+    watchdog.allow(this.#sending)
+    this.#senders.add(watchdog)
+    return () => {
+      this.#sending -= bytes
+      this.#senders.delete(watchdog)
+    }
   }
 
   #moved (direction: 'in' | 'out', bytes: number): void {
@@ -154,14 +156,14 @@ export class ChunkProtocol {
   }
 
   /**
-   * One request on a stream of its own. `bytes` sets the exchange's ceiling (Watchdog.allow), which `sends` moves out
-   * as this peer begins other sends; `incoming` says whether it hears from the other side while it runs (chunk
-   * bytes, or a put's progress), so that silence fails it.
+   * One request on a stream of its own. `bytes` sets the exchange's ceiling (Watchdog.allow); where it `sends` them,
+   * so do all the bytes this peer sends meanwhile (#sendUnder). `incoming` says whether it hears from the other side
+   * while it runs (chunk bytes, or a put's progress), so that silence fails it.
    */
   async #exchange<T> (peer: PeerId, outer: AbortSignal | undefined, bytes: number, sends: boolean, incoming: boolean, fn: (lp: LpStream, signal: AbortSignal) => Promise<T>): Promise<T> {
     const watchdog = new Watchdog({ idle: this.#timeout, bytes, signal: outer })
-    // from now on, so that sends claimed while this one dials count too
-    if (sends) this.#senders.add(watchdog)
+    // from now on, so that sends begun while this one dials count too
+    const sent = sends ? this.#sendUnder(watchdog, bytes) : undefined
     const { signal } = watchdog
     try {
       // full protocol negotiation: the optimistic kind saved a round trip, but a 512 MiB get then left a serving
@@ -177,7 +179,7 @@ export class ChunkProtocol {
         throw err
       }
     } finally {
-      this.#senders.delete(watchdog)
+      sent?.()
       watchdog.done()
     }
   }
@@ -194,7 +196,6 @@ export class ChunkProtocol {
     try {
       await this.#answer(stream, connection, watchdog)
     } finally {
-      this.#senders.delete(watchdog)
       watchdog.done()
     }
   }
@@ -213,7 +214,7 @@ export class ChunkProtocol {
       stream.abort(err)
       return
     }
-    let release: (() => void) | undefined
+    let sent: (() => void) | undefined
     try {
       if (req.op === 'get') {
         // whoever asked checks every byte (hash or authentication), so hashing here too was a second pass over each
@@ -222,9 +223,7 @@ export class ChunkProtocol {
         const bytes = await store.get(req.cid, { signal, verify: false })
         // from here this side sends, unwatched: the reader catches a stall, and the bytes this peer is sending bound
         // how long it may take
-        release = this.#claimUplink(bytes.length)
-        watchdog.allow(this.#sending)
-        this.#senders.add(watchdog)
+        sent = this.#sendUnder(watchdog, bytes.length)
         await lp.writeV([encodeResponse({ ok: true, size: bytes.length }), bytes], { signal })
         this.stats.served++
         this.stats.servedBytes += bytes.length
@@ -242,7 +241,7 @@ export class ChunkProtocol {
       if (stream.writeStatus === 'writable') await lp.write(encodeResponse(failure(err)), { signal }).catch(() => {})
       await stream.close({ signal }).catch(() => stream.abort(err))
     } finally {
-      release?.()
+      sent?.()
     }
   }
 

@@ -98,11 +98,11 @@ export const CHUNK_TIMEOUT = 20 * second
 
 /**
  * Bytes per second below which the bytes this peer sends count as stuck: 256 kbit/s. An exchange that sends may take
- * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, and every byte it begins
- * to send while the exchange runs, needs at this rate, since they all share one uplink: a put from a 2 Mbit/s uplink with 24 transfers of 256 KiB in flight takes about 27 s,
- * and bounded by its own size alone, the manifest's exchange (a few hundred bytes, queued behind the chunks) failed
- * after CHUNK_TIMEOUT. This bounds a peer that trickles; a stall shows sooner, as silence (watchdog.ts,
- * PUT_PROGRESS_INTERVAL).
+ * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, and every byte it begins to
+ * send while the exchange runs, needs at this rate, since they all share one uplink: a put from a 2 Mbit/s uplink with
+ * 24 transfers of 256 KiB in flight takes about 27 s, and bounded by its own size alone, the manifest's exchange (a
+ * few hundred bytes, queued behind the chunks) failed after CHUNK_TIMEOUT. This bounds a peer that trickles; a stall
+ * shows sooner, as silence (watchdog.ts, PUT_PROGRESS_INTERVAL).
  */
 export const MIN_TRANSFER_RATE = 32 * KiB
 
