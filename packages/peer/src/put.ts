@@ -48,7 +48,7 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
   })
-  const window = options.window ?? chunksInWindow(PUT_WINDOW_BYTES, options.chunkSize ?? DEFAULT_CHUNK_SIZE)
+  const window = options.window ?? putWindow(options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.replicas)
   for await (const _ of asCompleted(tasks, window)) { /* drain */ }
   const { link, manifest } = encoded.result()
   const result: PutResult = {
@@ -118,6 +118,11 @@ export async function replicate (block: Block, replicas: number, components: Put
 
 }
 
+
+/** How many chunks a put keeps in flight: as many as PUT_WINDOW_BYTES holds of their copies. */
+export function putWindow (chunkSize: number, replicas: number): number {
+  return chunksInWindow(PUT_WINDOW_BYTES, chunkSize * Math.max(1, replicas))
+}
 
 /** Errors of a request that ran out of time (chunk timeout or a caller's deadline). */
 const TIMED_OUT = new Set(['TimeoutError', 'AbortError'])

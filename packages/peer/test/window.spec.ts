@@ -1,5 +1,6 @@
 import { expect } from 'chai'
 import { GET_WINDOW_BYTES, PUT_WINDOW_BYTES } from '../src/constants.ts'
+import { putWindow } from '../src/put.ts'
 import { asCompleted, chunksInWindow, inOrder } from '../src/window.ts'
 import type { Task } from '../src/window.ts'
 
@@ -22,12 +23,23 @@ async function * slowly<T> (items: T[]): AsyncGenerator<T> {
 describe('task windows', () => {
   it('hold as many chunks as fit their bytes, at least 2 and at most 32', () => {
     const MiB = 1024 * 1024
-    // the default 2 MiB chunks: 3 stored and 3 fetched at a time
-    expect(chunksInWindow(PUT_WINDOW_BYTES, 2 * MiB)).to.equal(3)
+    // the default 2 MiB chunks: 3 fetched at a time
     expect(chunksInWindow(GET_WINDOW_BYTES, 2 * MiB)).to.equal(3)
-    expect(chunksInWindow(PUT_WINDOW_BYTES, 1 * MiB)).to.equal(6)
+    expect(chunksInWindow(GET_WINDOW_BYTES, 1 * MiB)).to.equal(6)
     expect(chunksInWindow(GET_WINDOW_BYTES, 16 * MiB)).to.equal(2)
     expect(chunksInWindow(GET_WINDOW_BYTES, 1)).to.equal(32)
+  })
+
+  it('put as many chunks at a time as fit the bytes of their copies', () => {
+    const MiB = 1024 * 1024
+    expect(PUT_WINDOW_BYTES).to.equal(12 * MiB)
+    // 6 copies of 2 MiB chunks in flight, however many copies each chunk has
+    expect(putWindow(2 * MiB, 1)).to.equal(6)
+    expect(putWindow(2 * MiB, 2)).to.equal(3)
+    expect(putWindow(2 * MiB, 3)).to.equal(2)
+    // never fewer than 2 chunks, never more than 32
+    expect(putWindow(2 * MiB, 10)).to.equal(2)
+    expect(putWindow(64 * 1024, 1)).to.equal(32)
   })
 
   it('inOrder yields results in input order even when later tasks finish first', async () => {
