@@ -41,10 +41,10 @@ describe('chunk protocol: storing a chunk on another peer', function () {
 
   it('stores a chunk, and answers "had" when it already holds it, raising its replica count', async () => {
     const { cid, bytes } = chunk(256 * 1024)
-    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 2)).to.equal('stored')
+    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 2)).to.deep.equal({ had: false, copies: 1, forwarded: true })
     expect(await holder.store.has(cid)).to.equal(true)
     expect(await holder.store.replicas(cid)).to.equal(2)
-    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 3)).to.equal('had')
+    expect(await sender.protocol.store(holder.node.peerId, cid, bytes, 3)).to.deep.equal({ had: true, copies: 1, forwarded: true })
     expect(await holder.store.replicas(cid)).to.equal(3)
     // and the copy is the chunk
     expect(Buffer.from(await sender.fetcher.fetch(cid, { remoteOnly: true })).equals(bytes)).to.equal(true)
@@ -59,7 +59,7 @@ describe('chunk protocol: storing a chunk on another peer', function () {
     expect(Date.now() - started).to.be.below(10_000)
     expect(await holder.store.has(big.cid)).to.equal(false)
     const small = chunk(64 * 1024)
-    expect(await sender.protocol.store(holder.node.peerId, small.cid, small.bytes, 1)).to.equal('stored')
+    expect(await sender.protocol.store(holder.node.peerId, small.cid, small.bytes, 1)).to.include({ had: false, copies: 1 })
   })
 
   it('rejects bytes that do not match the CID they were sent under, and keeps nothing of them', async () => {
@@ -86,7 +86,7 @@ describe('chunk protocol: storing a chunk on another peer', function () {
     const answers: Array<Record<string, unknown>> = []
     do answers.push(decode((await lp.read()).subarray())); while (answers.at(-1)?.progress !== undefined)
     await stream.close()
-    expect(answers.at(-1)).to.deep.equal({ ok: true })
+    expect(answers.at(-1)).to.deep.equal({ ok: true, copies: 1 })
     const reports = answers.slice(0, -1).map(a => a.progress as number)
     // one report a second until the answer: at about 1 and 2 s
     expect(reports.length, JSON.stringify(reports)).to.be.within(1, 3)
@@ -105,7 +105,7 @@ describe('chunk protocol: storing a chunk on another peer', function () {
         return putStream(...args)
       }
       const { cid, bytes } = chunk(64 * 1024)
-      expect(await impatient.protocol.store(holder.node.peerId, cid, bytes, 1)).to.equal('stored')
+      expect(await impatient.protocol.store(holder.node.peerId, cid, bytes, 1)).to.include({ had: false, copies: 1 })
       expect(await holder.store.has(cid)).to.equal(true)
     } finally {
       holder.store.putStream = putStream
@@ -118,8 +118,78 @@ describe('chunk protocol: storing a chunk on another peer', function () {
     const stream = await sender.node.dialProtocol(holder.node.peerId, CHUNK_PROTOCOL)
     const lp = lpStream(stream, { maxDataLength: MiB })
     await lp.writeV([encode({ op: 'put', cid: cid.bytes, size: bytes.length, replicas: 1 }), bytes])
-    expect(decode((await lp.read()).subarray())).to.deep.equal({ ok: true })
+    expect(decode((await lp.read()).subarray())).to.deep.equal({ ok: true, copies: 1 })
     await stream.close()
     expect(await holder.store.has(cid)).to.equal(true)
+  })
+})
+
+// a put with several copies sends each chunk once: the first holder passes it on to the next, and so on
+describe('chunk protocol: passing a chunk on along a chain of peers', function () {
+  this.timeout(60_000)
+  let dir: string
+  let peers: IonNetPeer[]
+
+  before(async () => {
+    dir = await tempDir()
+    const first = await createPeer({ repo: join(dir, 'p0'), listen: ['/ip4/127.0.0.1/tcp/0'], heartbeat: 300 })
+    const bootstrap = [first.node.getMultiaddrs()[0].toString()]
+    peers = [first]
+    for (let i = 1; i < 5; i++) {
+      // peer 4 has room for no chunk of 256 KiB
+      peers.push(await createPeer({ repo: join(dir, `p${i}`), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, heartbeat: 300, ...(i === 4 ? { capacity: 128 * 1024 } : {}) }))
+    }
+    await waitFor(() => peers.every(p => p.membership.live().length === peers.length - 1), { message: 'the peers to see each other' })
+  })
+
+  after(async () => {
+    await Promise.all(peers.map(async p => p.stop()))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const ids = (...i: number[]): Array<IonNetPeer['node']['peerId']> => i.map(n => peers[n].node.peerId)
+
+  it('stores the chunk on every peer of the chain, each sending it once', async () => {
+    const { cid, bytes } = chunk(256 * 1024)
+    const before = peers.map(p => p.protocol.stats.bytesOut)
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 3, { forward: ids(2, 3) })).to.deep.equal({ had: false, copies: 3, forwarded: true })
+    for (const p of peers.slice(1, 4)) {
+      expect(await p.store.has(cid)).to.equal(true)
+      expect(await p.store.replicas(cid)).to.equal(3)
+    }
+    const sent = peers.map((p, i) => (p.protocol.stats.bytesOut - before[i]) / bytes.length)
+    expect(sent, 'chunks each peer sent').to.deep.equal([1, 1, 1, 0, 0])
+  })
+
+  it('leaves out a peer of the chain that is full, and still reaches the peers after it', async () => {
+    const { cid, bytes } = chunk(256 * 1024)
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 3, { forward: ids(4, 2) })).to.include({ copies: 2, forwarded: true })
+    expect(await peers[4].store.has(cid)).to.equal(false)
+    expect(await peers[2].store.has(cid)).to.equal(true)
+  })
+
+  it('skips itself, the sender and repeated peers in the chain it is given', async () => {
+    const { cid, bytes } = chunk(64 * 1024)
+    const before = peers.map(p => p.protocol.stats.bytesOut)
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 3, { forward: ids(1, 0, 2, 2) })).to.include({ copies: 2 })
+    expect(await peers[2].store.has(cid)).to.equal(true)
+    expect(await peers[0].store.has(cid)).to.equal(false)
+    expect(peers[1].protocol.stats.bytesOut - before[1]).to.equal(bytes.length)
+  })
+
+  it('passes on a chunk it already held, so the peers after it still get theirs', async () => {
+    const { cid, bytes } = chunk(64 * 1024)
+    await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 1)
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 2, { forward: ids(3) })).to.deep.equal({ had: true, copies: 2, forwarded: true })
+    expect(await peers[3].store.has(cid)).to.equal(true)
+  })
+
+  it('counts the copies of the peers that did store it when the next peer of the chain is gone', async () => {
+    const { cid, bytes } = chunk(64 * 1024)
+    const gone = peers.pop()!
+    await gone.stop()
+    await waitFor(async () => (await peers[1].node.dial(gone.node.peerId).then(() => false, () => true)), { message: 'the stopped peer to be unreachable' })
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 3, { forward: [gone.node.peerId, ...ids(2)] })).to.include({ copies: 2, forwarded: true })
+    expect(await peers[2].store.has(cid)).to.equal(true)
   })
 })

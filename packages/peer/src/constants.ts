@@ -70,16 +70,17 @@ export const MAX_HEADER_SIZE = 16 * KiB
 export const STREAM_WINDOW = 4 * MiB
 
 /**
- * Bytes of copies in flight during a put: 6 copies of 2 MiB, so 6 chunks at a time with one copy each, 3 with two, 2
- * with three. The windows count bytes, not chunks, because what a transfer holds decides when the memory governor
- * starts forcing collections: with 2 MiB chunks and the old windows of 6 and 4 chunks, an uploader and a reader crossed
- * its budget and spent up to 1.2 CPU-seconds per 256 MiB in forced collections (a reader's CPU per 256 MiB get
- * 1.08–1.63 s against 1.54–2.04 with byte windows). A put's window counted chunks whatever their copies until
- * 2026-11-26, 3 of them: a put with one copy had 3 transfers in flight where one with three had 9. Alternating 256 MiB
- * puts on one network: with one copy and 6 chunks 123.5–162.9 MiB/s against 100.2–129.2 with 3 (5 of each), 134.1–156.8
- * with 8 (against 121.4–135.3, the uploader's CPU 1.46–1.60 s against 1.29–1.47); with three copies and 2 chunks
- * 69.7–79.5 against 64.8–80.8 (4 of each, the uploader's CPU 1.93–2.20 s against 1.99–2.51), while 6 chunks of three
- * copies ran at 55.6–59.8 against 54.3–79.4.
+ * Bytes of copies a put has in flight from this peer: 6 copies of 2 MiB, so 6 chunks at a time with one copy each, 3
+ * with two, 2 with three, where this peer sends every copy itself (to peers on this machine); a chain to peers on other
+ * machines sends a chunk once, whatever its copies, so there a put keeps 6 chunks moving. The windows count bytes, not
+ * chunks, because what a transfer holds decides when the memory governor starts forcing collections: with 2 MiB chunks
+ * and the old windows of 6 and 4 chunks, an uploader and a reader crossed its budget and spent up to 1.2 CPU-seconds
+ * per 256 MiB in forced collections (a reader's CPU per 256 MiB get 1.08–1.63 s against 1.54–2.04 with byte windows). A
+ * put's window counted chunks whatever their copies until 2026-11-26, 3 of them: a put with one copy had 3 transfers in
+ * flight where one with three had 9. Alternating 256 MiB puts on one network: with one copy and 6 chunks 123.5–162.9
+ * MiB/s against 100.2–129.2 with 3 (5 of each), 134.1–156.8 with 8 (against 121.4–135.3, the uploader's CPU 1.46–1.60 s
+ * against 1.29–1.47); with three copies and 2 chunks 69.7–79.5 against 64.8–80.8 (4 of each, the uploader's CPU
+ * 1.93–2.20 s against 1.99–2.51), while 6 chunks of three copies ran at 55.6–59.8 against 54.3–79.4.
  */
 export const PUT_WINDOW_BYTES = 12 * MiB
 

@@ -1,7 +1,9 @@
+import { peerIdFromString } from '@libp2p/peer-id'
 import { decode, encode } from 'cborg'
 import { CID } from 'multiformats/cid'
 import { MAX_REPLICAS } from './constants.ts'
 import { ProtocolError } from './errors.ts'
+import type { PeerId } from '@libp2p/interface'
 
 /**
  * The chunk protocol's messages. Every request and response is one CBOR header frame, optionally followed by one
@@ -9,18 +11,21 @@ import { ProtocolError } from './errors.ts'
  * has it) are rare, and the wait cost every chunk a round trip.
  *
  *   get:  → {op:'get', cid}                    ← {ok:true, size} [bytes]       | {ok:false, code, message}
- *   put:  → {op:'put', cid, size, replicas} [bytes]
- *                                              ← {ok:true, progress}* then {ok:true, have:boolean} | {ok:false, …}
- *         (progress: bytes of the put that arrived so far, reported every second until the answer)
+ *   put:  → {op:'put', cid, size, replicas, forward?} [bytes]
+ *                                              ← {ok:true, progress}* then {ok:true, have, copies} | {ok:false, …}
+ *         (progress: bytes of the put that arrived so far, reported every second until the answer; forward: peers
+ *         the receiver passes the chunk on to, one after the other, each passing it on to the rest; copies: how many
+ *         of the receiver and those peers hold the chunk now. A peer that predates forwarding ignores `forward` and
+ *         answers without `copies`)
  *   has:  → {op:'has', cids}                    ← {ok:true, has:boolean[], replicas:number[]}
  */
 export type Request =
   | { op: 'get', cid: CID }
-  | { op: 'put', cid: CID, size: number, replicas: number }
+  | { op: 'put', cid: CID, size: number, replicas: number, forward?: PeerId[] }
   | { op: 'has', cids: CID[] }
 
 export type Response =
-  | { ok: true, size?: number, have?: boolean, has?: boolean[], replicas?: number[], progress?: number }
+  | { ok: true, size?: number, have?: boolean, copies?: number, has?: boolean[], replicas?: number[], progress?: number }
   | { ok: false, code: string, message: string }
 
 /** Largest `has` batch; keeps one header frame small. */
@@ -29,7 +34,7 @@ export const MAX_HAS_BATCH = 256
 export function encodeRequest (req: Request): Uint8Array {
   switch (req.op) {
     case 'get': return encode({ op: 'get', cid: req.cid.bytes })
-    case 'put': return encode({ op: 'put', cid: req.cid.bytes, size: req.size, replicas: req.replicas })
+    case 'put': return encode({ op: 'put', cid: req.cid.bytes, size: req.size, replicas: req.replicas, ...(req.forward != null && req.forward.length > 0 ? { forward: req.forward.map(String) } : {}) })
     case 'has': return encode({ op: 'has', cids: req.cids.map(c => c.bytes) })
   }
 }
@@ -45,7 +50,10 @@ export function decodeRequest (bytes: Uint8Array, maxChunkSize: number): Request
       const replicas = msg.replicas
       if (!Number.isSafeInteger(size) || size < 0 || size > maxChunkSize) throw new ProtocolError(`chunk size ${String(size)} out of range (max ${maxChunkSize})`)
       if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) throw new ProtocolError(`replicas ${String(replicas)} out of range 1..${MAX_REPLICAS}`)
-      return { op: 'put', cid: toCid(msg.cid), size, replicas }
+      if (msg.forward === undefined) return { op: 'put', cid: toCid(msg.cid), size, replicas }
+      // a chain never holds more peers than a chunk has copies
+      if (!Array.isArray(msg.forward) || msg.forward.length >= MAX_REPLICAS) throw new ProtocolError('bad forward list')
+      return { op: 'put', cid: toCid(msg.cid), size, replicas, forward: msg.forward.map(toPeerId) }
     }
     case 'has': {
       if (!Array.isArray(msg.cids) || msg.cids.length > MAX_HAS_BATCH) throw new ProtocolError('bad has request')
@@ -70,6 +78,10 @@ export function decodeResponse (bytes: Uint8Array): Response {
       res.size = msg.size
     }
     if (msg.have !== undefined) res.have = msg.have === true
+    if (msg.copies !== undefined) {
+      if (!Number.isSafeInteger(msg.copies) || msg.copies < 0 || msg.copies > MAX_REPLICAS) throw new ProtocolError('bad copies in response')
+      res.copies = msg.copies
+    }
     if (msg.progress !== undefined) {
       if (!Number.isSafeInteger(msg.progress) || msg.progress < 0) throw new ProtocolError('bad progress in response')
       res.progress = msg.progress
@@ -102,6 +114,18 @@ function decodeMap (bytes: Uint8Array): Record<string, any> {
   }
   return msg as Record<string, any>
 }
+
+function toPeerId (value: unknown): PeerId {
+  if (typeof value !== 'string' || value.length > MAX_PEER_ID_CHARS) throw new ProtocolError('peer ID must be a string')
+  try {
+    return peerIdFromString(value)
+  } catch {
+    throw new ProtocolError('unparsable peer ID')
+  }
+}
+
+/** Longer than any peer ID in its usual text form (an Ed25519 key's is 52 characters). */
+const MAX_PEER_ID_CHARS = 128
 
 function toCid (value: unknown): CID {
   if (!(value instanceof Uint8Array)) throw new ProtocolError('CID must be bytes')

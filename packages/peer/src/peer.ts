@@ -17,7 +17,7 @@ import { PeerCacheDatastore } from './peer-cache-datastore.ts'
 import { rankPeers } from './placement.ts'
 import { createNode } from './node.ts'
 import { TransferClock } from './watchdog.ts'
-import { putFile } from './put.ts'
+import { putFile, storeAlong } from './put.ts'
 import { Repo } from './repo.ts'
 import { readSwarmKey } from './swarm-key.ts'
 import type { OpenedFile } from './get.ts'
@@ -97,7 +97,8 @@ export class IonNetPeer {
       store: this.store,
       log: logger('ionnet:chunk-protocol'),
       onStored: (cid) => { this.announcer.announce(cid) },
-      onTransfer: () => { this.announcer.busy() }
+      onTransfer: () => { this.announcer.busy() },
+      forward: async (chain, cid, bytes, replicas, signal) => (await storeAlong(chain, { cid, bytes }, replicas, this.#putComponents(), signal)).copies
     }, { maxChunkSize: MAX_CHUNK_SIZE, timeout: init.chunkTimeout })
     this.fetcher = new ChunkFetcher({ node: this.node, store: this.store, protocol: this.protocol, membership: this.membership, log })
     this.healer = createHealer({
@@ -114,7 +115,7 @@ export class IonNetPeer {
       },
       has: async (peer, cids, options) => this.protocol.has(peer, cids, options),
       findProviders: (cid, options) => this.fetcher.providers(cid, options?.signal),
-      send: async (peer, cid, bytes, replicas, options) => this.protocol.store(peer, cid, bytes, replicas, options),
+      send: async (peer, cid, bytes, replicas, options) => (await this.protocol.store(peer, cid, bytes, replicas, options)).had ? 'had' : 'stored',
       fetchRemote: async (cid, options) => this.fetcher.fetch(cid, { ...options, remoteOnly: true }),
       announce: (cid) => { this.announcer.announce(cid) },
       withdraw: (cid) => { this.announcer.withdraw(cid) },

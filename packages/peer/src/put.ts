@@ -1,3 +1,4 @@
+import { isLoopback } from '@libp2p/utils'
 import map from 'it-map'
 import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '@ionnet/manifest'
 import { PUT_WINDOW_BYTES, STORE_ATTEMPTS } from './constants.ts'
@@ -12,6 +13,7 @@ import type { ChunkStore } from '@ionnet/chunk-store'
 import type { PutResult } from '@ionnet/client'
 import type { Block } from '@ionnet/manifest'
 import type { Logger, PeerId } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
 
 export interface PutComponents {
   node: IonNetNode
@@ -48,7 +50,9 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
   })
-  const window = options.window ?? putWindow(options.chunkSize ?? DEFAULT_CHUNK_SIZE, options.replicas)
+  // a chain carries all of a chunk's copies but leaves this peer once: the window counts what this peer sends
+  const chained = components.membership.live().some(p => !onThisMachine(components.node, p.id))
+  const window = options.window ?? putWindow(options.chunkSize ?? DEFAULT_CHUNK_SIZE, chained ? 1 : options.replicas)
   for await (const _ of asCompleted(tasks, window)) { /* drain */ }
   const { link, manifest } = encoded.result()
   const result: PutResult = {
@@ -70,12 +74,14 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
 }
 
 /**
- * Stores one block on up to `replicas` peers, nearest first, moving on to the next candidate when one refuses or
- * fails. Resolves the number of copies made. The block's CID must have been computed from its bytes (encodeFile's
- * blocks are): this peer's own copy is stored without hashing them again, while other peers always check.
+ * Stores one block on up to `replicas` peers, nearest first: this peer's own copy on its disk, and the others along
+ * a chain (storeAlong), so the block leaves this peer once however many copies it gets. When some of them refuse or
+ * fail, the next candidates are asked for the copies still missing. Resolves the number of copies made. The block's
+ * CID must have been computed from its bytes (encodeFile's blocks are): this peer's own copy is stored without hashing
+ * them again, while other peers always check.
  */
 export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<{ copies: number, errors: string[] }> {
-  const { node, store, protocol, membership, announcer, log } = components
+  const { node, store, membership, announcer } = components
   const self = node.peerId
   const candidates = rankPeers(block.cid, [
     { id: self, free: store.free },
@@ -84,42 +90,79 @@ export async function replicate (block: Block, replicas: number, components: Put
   let copies = 0
   const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {
-    const batch = candidates.slice(i, i + replicas - copies)
+    const batch = candidates.slice(i, i + replicas - copies).map(p => p.id)
     i += batch.length
-    const results = await Promise.all(batch.map(async ({ id }) => storeOn(id)))
-    copies += results.filter(Boolean).length
+    const others = batch.filter(id => !id.equals(self))
+    // a chain saves this peer's uplink; a peer on this very machine is reached through no link, and a chain through
+    // it only adds a hop: it gets its copy straight from here
+    const near = others.filter(id => onThisMachine(node, id))
+    const far = others.filter(id => !onThisMachine(node, id))
+    const [mine, ...stores] = await Promise.all([
+      others.length < batch.length ? storeHere() : 0,
+      storeAlong(far, block, replicas, components, signal),
+      ...near.map(async id => storeAlong([id], block, replicas, components, signal))
+    ])
+    copies += mine + stores.reduce((n, s) => n + s.copies, 0)
+    errors.push(...stores.flatMap(s => s.errors))
   }
   return { copies, errors }
 
-  async function storeOn (id: PeerId): Promise<boolean> {
+  async function storeHere (): Promise<number> {
+    try {
+      // its CID was computed from these very bytes as they were sealed
+      await store.put(block.cid, block.bytes, { replicas, signal, verify: false })
+      announcer.busy()
+      announcer.announce(block.cid)
+      return 1
+    } catch (err: any) {
+      signal?.throwIfAborted()
+      errors.push(`this peer: ${err.message}`)
+      return 0
+    }
+  }
+}
+
+/**
+ * Stores a block along `chain`: on its first peer, which passes it on to the second, and so on, each sending it once
+ * over its own link. A put with three copies thus takes as long on a slow uplink as one with one copy, where sending
+ * every copy itself took three times as long. A peer that refuses or fails is left out, and the next one heads the
+ * rest of the chain; a peer that predates forwarding keeps its copy, and the next one is asked from here. Resolves how
+ * many peers of the chain hold the block, and why the others do not, where this peer saw it.
+ */
+export async function storeAlong (chain: PeerId[], block: { cid: CID, bytes: Uint8Array }, replicas: number, components: Pick<PutComponents, 'protocol' | 'log'>, signal?: AbortSignal): Promise<{ copies: number, errors: string[] }> {
+  const { protocol, log } = components
+  let copies = 0
+  const errors: string[] = []
+  for (let head = 0; head < chain.length; head++) {
+    const id = chain[head]
     for (let attempt = 1; ; attempt++) {
       try {
-        if (id.equals(self)) {
-          // its CID was computed from these very bytes as they were sealed
-          await store.put(block.cid, block.bytes, { replicas, signal, verify: false })
-          announcer.busy()
-          announcer.announce(block.cid)
-        } else {
-          await protocol.store(id, block.cid, block.bytes, replicas, { signal })
-        }
-        return true
+        const result = await protocol.store(id, block.cid, block.bytes, replicas, { signal, forward: chain.slice(head + 1) })
+        copies += result.copies
+        if (result.forwarded) return { copies, errors }
+        break
       } catch (err: any) {
         signal?.throwIfAborted()
         log('storing %s on %p failed (attempt %d): %s', block.cid, id, attempt, err.message)
         // a refusal is an answer; a stream dropped by a busy peer deserves another try, since with as many live
         // peers as replicas there is nobody else to ask and the block would be put with a copy short
         // (a timeout is not retried: the peer is unreachable, and waiting twice would stall the put)
-        if (err.remoteCode == null && !id.equals(self) && !TIMED_OUT.has(err.name) && attempt < STORE_ATTEMPTS) continue
-        errors.push(id.equals(self) ? `this peer: ${err.message}` : `${id.toString()}: ${err.message}`)
-        return false
+        if (err.remoteCode == null && !TIMED_OUT.has(err.name) && attempt < STORE_ATTEMPTS) continue
+        errors.push(`${id.toString()}: ${err.message}`)
+        break
       }
     }
   }
-
+  return { copies, errors }
 }
 
+/** Whether this peer reaches `peer` over loopback: then both run on this machine. */
+function onThisMachine (node: IonNetNode, peer: PeerId): boolean {
+  const connections = node.getConnections(peer)
+  return connections.length > 0 && connections.every(c => isLoopback(c.remoteAddr))
+}
 
-/** How many chunks a put keeps in flight: as many as PUT_WINDOW_BYTES holds of their copies. */
+/** How many chunks a put keeps in flight: as many as PUT_WINDOW_BYTES holds of the copies this peer sends. */
 export function putWindow (chunkSize: number, replicas: number): number {
   return chunksInWindow(PUT_WINDOW_BYTES, chunkSize * Math.max(1, replicas))
 }

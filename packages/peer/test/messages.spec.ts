@@ -1,6 +1,8 @@
 import { expect } from 'chai'
 import { encode } from 'cborg'
 import { cidForChunk } from '@ionnet/chunk-store'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { decodeHeartbeat, encodeHeartbeat, scaledInterval } from '../src/heartbeat.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../src/messages.ts'
 
@@ -28,6 +30,25 @@ describe('chunk protocol messages', () => {
     expect(decodeResponse(encodeResponse({ ok: true, size: 7 }))).to.deep.equal({ ok: true, size: 7 })
     expect(decodeResponse(encodeResponse({ ok: false, code: 'ERR_X', message: 'no' }))).to.deep.equal({ ok: false, code: 'ERR_X', message: 'no' })
     expect(decodeResponse(encodeResponse({ ok: true, progress: 65536 }))).to.deep.equal({ ok: true, progress: 65536 })
+  })
+
+  it('round-trips a put\'s chain of peers to pass it on to, and the copies the answer counts', async () => {
+    const peers = await Promise.all([1, 2].map(async () => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))))
+    const put = decodeRequest(encodeRequest({ op: 'put', cid, size: 5, replicas: 3, forward: peers }), MAX)
+    expect(put.op === 'put' && put.forward?.map(String)).to.deep.equal(peers.map(String))
+    // a put with no chain says nothing of one, as before chains
+    expect(decodeRequest(encodeRequest({ op: 'put', cid, size: 5, replicas: 3, forward: [] }), MAX)).to.deep.equal({ op: 'put', cid, size: 5, replicas: 3 })
+    expect(decodeResponse(encodeResponse({ ok: true, have: false, copies: 3 }))).to.deep.equal({ ok: true, have: false, copies: 3 })
+  })
+
+  it('refuses a chain that is not a short list of peer IDs, and a count of copies out of range', () => {
+    const put = (forward: unknown): Uint8Array => encode({ op: 'put', cid: cid.bytes, size: 10, replicas: 3, forward })
+    for (const forward of ['12D3KooW', ['not a peer'], [7], Array.from({ length: 16 }, () => '12D3KooWabc'), ['x'.repeat(200)]]) {
+      expect(() => decodeRequest(put(forward), MAX), JSON.stringify(forward).slice(0, 40)).to.throw().with.property('name', 'ProtocolError')
+    }
+    for (const copies of [-1, 17, 1.5, '3']) {
+      expect(() => decodeResponse(encode({ ok: true, copies }))).to.throw().with.property('name', 'ProtocolError')
+    }
   })
 
   it('refuses a put\'s progress that is not a count of bytes', () => {
