@@ -131,7 +131,7 @@ describe('foundation: a file whose chunks are gone', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('names how many chunks no live peer holds, and which', async () => {
+  it('names how many chunks were found on no live peer, and which', async () => {
     dir = await tempDir()
     const file = await randomFile(dir, 'three.bin', 3 * MiB)
     peers.push(...await startNetwork(2))
@@ -154,7 +154,7 @@ describe('foundation: a file whose chunks are gone', function () {
     peers.push(restarted)
     const r = await restarted.run(['get', link, '-o', join(dir, 'out.bin')])
     expect(r.code).to.equal(1)
-    expect(r.stderr).to.match(/^ionnet: 3 of 3 chunks are held by no live peer: bafk/)
+    expect(r.stderr).to.match(/^ionnet: 3 of 3 chunks were found on no live peer: bafk/)
     for (const c of lost) expect(r.stderr).to.include(c)
     expect((await readdir(dir)).filter(n => n.startsWith('out.bin'))).to.deep.equal([])
   })

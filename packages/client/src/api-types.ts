@@ -107,7 +107,7 @@ export interface ApiErrorBody {
     /** A stable code from `ERROR_CODES`. */
     code: string
     message: string
-    /** CIDs of the chunks no live peer holds (`ERR_FILE_UNAVAILABLE`). */
+    /** CIDs of the chunks found on no live peer (`ERR_FILE_UNAVAILABLE`). */
     missing?: string[]
   }
 }

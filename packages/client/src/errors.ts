@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   ERR_KEY_MISSING: { status: 404, meaning: 'a bare CID on a peer that did not put the file: use the full link' },
   ERR_BUSY: { status: 503, meaning: 'the peer is at its limit for this kind of request (open event streams); try again later' },
   ERR_CHUNK_UNAVAILABLE: { status: 503, meaning: 'no reachable peer has a chunk' },
-  ERR_FILE_UNAVAILABLE: { status: 503, meaning: 'some chunks are held by no live peer; `missing` lists them' },
+  ERR_FILE_UNAVAILABLE: { status: 503, meaning: 'some chunks were found on no live peer; `missing` lists them' },
   ERR_STORE_FAILED: { status: 503, meaning: 'no peer, this one included, could store a block of a put; the reason follows' },
   ERR_CAPACITY_EXCEEDED: { status: 507, meaning: 'this peer\'s store is full' },
   ERR_DISK_FULL: { status: 507, meaning: 'this peer\'s disk ran out of space lately; it takes no chunks for a minute or until space is freed' },
@@ -58,7 +58,7 @@ export class IonNetApiError extends Error {
   name = 'IonNetApiError'
   readonly code: string
   readonly status: number
-  /** CIDs of the chunks no live peer holds (`ERR_FILE_UNAVAILABLE`). */
+  /** CIDs of the chunks found on no live peer (`ERR_FILE_UNAVAILABLE`). */
   readonly missing?: string[]
 
   constructor (code: string, message: string, status: number, missing?: string[]) {

@@ -38,11 +38,11 @@ describe('the client turns every failure into a typed error', () => {
   })
 
   it('carries the API\'s code, message, status and missing chunks', async () => {
-    peer.answer((_req, res) => { json(res, 503, { error: { code: 'ERR_FILE_UNAVAILABLE', message: '1 of 2 chunks are held by no live peer: bafk1', missing: ['bafk1'] } }) })
+    peer.answer((_req, res) => { json(res, 503, { error: { code: 'ERR_FILE_UNAVAILABLE', message: '1 of 2 chunks were found on no live peer: bafk1', missing: ['bafk1'] } }) })
     const err = await client.health('ionnet://x#y').catch(e => e)
     expect(err).to.be.instanceOf(IonNetApiError)
     expect(err.name).to.equal('IonNetApiError')
-    expect(err).to.include({ code: 'ERR_FILE_UNAVAILABLE', status: 503, message: '1 of 2 chunks are held by no live peer: bafk1' })
+    expect(err).to.include({ code: 'ERR_FILE_UNAVAILABLE', status: 503, message: '1 of 2 chunks were found on no live peer: bafk1' })
     expect(err.missing).to.deep.equal(['bafk1'])
   })
 

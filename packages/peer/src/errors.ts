@@ -20,7 +20,10 @@ export class ChunkUnavailableError extends IonNetError {
   code = 'ERR_CHUNK_UNAVAILABLE'
 }
 
-/** Some chunks of a file are held by no reachable peer; `missing` lists them. */
+/**
+ * Some chunks of a file were found on no live peer, asked where placement puts them and then on the DHT (a holder
+ * that has not announced a chunk yet may still have it); `missing` lists them.
+ */
 export class FileUnavailableError extends IonNetError {
   static name = 'FileUnavailableError'
   name = 'FileUnavailableError'
@@ -30,7 +33,7 @@ export class FileUnavailableError extends IonNetError {
 
   constructor (missing: string[], total: number) {
     const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '')
-    super(`${missing.length} of ${total} chunks are held by no live peer: ${shown}`)
+    super(`${missing.length} of ${total} chunks were found on no live peer: ${shown}`)
     this.missing = missing
     this.total = total
   }

@@ -70,7 +70,7 @@ export function openChunk (manifest: Manifest, ref: ChunkRef, bytes: Uint8Array)
   }
 }
 
-/** Builds the error for an unavailable file, naming every chunk that no live peer holds. */
+/** Builds the error for an unavailable file, naming every chunk found on no live peer. */
 async function missingChunks (manifest: Manifest, census: NonNullable<GetOptions['census']>, fetchNode: (cid: Link['cid']) => Promise<Uint8Array>, signal?: AbortSignal): Promise<FileUnavailableError> {
   const missing: string[] = []
   const deadline = AbortSignal.timeout(FIND_PROVIDERS_TIMEOUT * 2)
