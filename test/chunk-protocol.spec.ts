@@ -171,7 +171,7 @@ describe('chunk protocol: passing a chunk on along a chain of peers', function (
   it('skips itself, the sender and repeated peers in the chain it is given', async () => {
     const { cid, bytes } = chunk(64 * 1024)
     const before = peers.map(p => p.protocol.stats.bytesOut)
-    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 3, { forward: ids(1, 0, 2, 2) })).to.include({ copies: 2 })
+    expect(await peers[0].protocol.store(peers[1].node.peerId, cid, bytes, 5, { forward: ids(1, 0, 2, 2) })).to.include({ copies: 2 })
     expect(await peers[2].store.has(cid)).to.equal(true)
     expect(await peers[0].store.has(cid)).to.equal(false)
     expect(peers[1].protocol.stats.bytesOut - before[1]).to.equal(bytes.length)

@@ -51,8 +51,8 @@ export function decodeRequest (bytes: Uint8Array, maxChunkSize: number): Request
       if (!Number.isSafeInteger(size) || size < 0 || size > maxChunkSize) throw new ProtocolError(`chunk size ${String(size)} out of range (max ${maxChunkSize})`)
       if (!Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) throw new ProtocolError(`replicas ${String(replicas)} out of range 1..${MAX_REPLICAS}`)
       if (msg.forward === undefined) return { op: 'put', cid: toCid(msg.cid), size, replicas }
-      // a chain never holds more peers than a chunk has copies
-      if (!Array.isArray(msg.forward) || msg.forward.length >= MAX_REPLICAS) throw new ProtocolError('bad forward list')
+      // the receiver and the peers it passes the chunk on to never outnumber the copies asked for
+      if (!Array.isArray(msg.forward) || msg.forward.length >= replicas) throw new ProtocolError('bad forward list')
       return { op: 'put', cid: toCid(msg.cid), size, replicas, forward: msg.forward.map(toPeerId) }
     }
     case 'has': {

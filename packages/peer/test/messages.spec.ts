@@ -41,11 +41,14 @@ describe('chunk protocol messages', () => {
     expect(decodeResponse(encodeResponse({ ok: true, have: false, copies: 3 }))).to.deep.equal({ ok: true, have: false, copies: 3 })
   })
 
-  it('refuses a chain that is not a short list of peer IDs, and a count of copies out of range', () => {
+  it('refuses a chain that is not a short list of peer IDs, and a count of copies out of range', async () => {
     const put = (forward: unknown): Uint8Array => encode({ op: 'put', cid: cid.bytes, size: 10, replicas: 3, forward })
-    for (const forward of ['12D3KooW', ['not a peer'], [7], Array.from({ length: 16 }, () => '12D3KooWabc'), ['x'.repeat(200)]]) {
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    // with 3 copies asked for, the receiver passes a chunk on to 2 peers at most
+    for (const forward of ['12D3KooW', ['not a peer'], [7], [peer, peer, peer], ['x'.repeat(200)]]) {
       expect(() => decodeRequest(put(forward), MAX), JSON.stringify(forward).slice(0, 40)).to.throw().with.property('name', 'ProtocolError')
     }
+    expect(decodeRequest(put([peer, peer]), MAX).op).to.equal('put')
     for (const copies of [-1, 17, 1.5, '3']) {
       expect(() => decodeResponse(encode({ ok: true, copies }))).to.throw().with.property('name', 'ProtocolError')
     }
