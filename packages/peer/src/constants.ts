@@ -15,7 +15,8 @@ export const hour = 60 * minute
  * opening 2 MiB windows, would overrun and reset mid-chunk; in 3.0.0 a put sends its bytes with the request instead
  * of after the receiver's answer; in 4.0.0 the receiver of a put reports how many of its bytes arrived until it
  * answers (PUT_PROGRESS_INTERVAL), which a 3.0.0 sender would take for its answer. Mixed versions fail at
- * negotiation, saying so.
+ * negotiation, saying so. A put's chain of peers to pass it on to (`forward`) and its answer's count of copies came
+ * within 4.0.0: a peer without them ignores the one and leaves out the other, and senders allow for that (storeAlong).
  */
 export const CHUNK_PROTOCOL = '/ionnet/chunk/4.0.0'
 

@@ -95,8 +95,9 @@ export async function replicate (block: Block, replicas: number, components: Put
     const others = batch.filter(id => !id.equals(self))
     // a chain saves this peer's uplink; a peer on this very machine is reached through no link, and a chain through
     // it only adds a hop: it gets its copy straight from here
-    const near = others.filter(id => onThisMachine(node, id))
-    const far = others.filter(id => !onThisMachine(node, id))
+    const near: PeerId[] = []
+    const far: PeerId[] = []
+    for (const id of others) (onThisMachine(node, id) ? near : far).push(id)
     const [mine, ...stores] = await Promise.all([
       others.length < batch.length ? storeHere() : 0,
       storeAlong(far, block, replicas, components, signal),
