@@ -131,8 +131,8 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       `${r.heal?.sizeMiB ?? '?'} MiB, r3`, `${r.heal?.killedChunks ?? '?'} chunks`,
       r.heal == null ? 'n/a' : r.heal.healMs == null ? 'never' : `${(r.heal.healMs / 1000).toFixed(1)} s`, `${((r.heal?.targetMs ?? 13_000) / 1000).toFixed(0)} s`
     ]]),
-    table(['peers', 'all alive / quiet after s', 'provide median/p95 ms', 'find median/p95 ms', 'first provider ms', 'found', 'IonNet chunks found (median ms)', 'put 8 MiB r3', 'then quiet after s / CPU-s', 'get', 'max peer RSS'],
-      r.scale.map(s => [String(s.peers), `${s.allAlive === false ? `saw ${s.aliveSeen.join(', ')} of ${s.peers - 1} in ` : ''}${((s.aliveMs ?? NaN) / 1000).toFixed(1)} / ${((s.quietMs ?? NaN) / 1000).toFixed(1)}`, `${s.provide.medianMs} / ${s.provide.p95Ms}`, `${s.find.medianMs} / ${s.find.p95Ms}`, String(s.find.firstProviderMedianMs),
+    table(['peers', 'all alive / quiet after s', 'idle CPU per peer', 'provide median/p95 ms', 'find median/p95 ms', 'first provider ms', 'found', 'IonNet chunks found (median ms)', 'put 8 MiB r3', 'then quiet after s / CPU-s', 'get', 'max peer RSS'],
+      r.scale.map(s => [String(s.peers), `${s.allAlive === false ? `saw ${s.aliveSeen.join(', ')} of ${s.peers - 1} in ` : ''}${((s.aliveMs ?? NaN) / 1000).toFixed(1)} / ${((s.quietMs ?? NaN) / 1000).toFixed(1)}`, `${s.idleCorePercent}% of a core`, `${s.provide.medianMs} / ${s.provide.p95Ms}`, `${s.find.medianMs} / ${s.find.p95Ms}`, String(s.find.firstProviderMedianMs),
         `${s.find.foundProvider}/${s.find.count}`, `${s.findIonNetChunks.withProviders}/${s.findIonNetChunks.count} (${s.findIonNetChunks.medianMs})`,
         s.putMiBs == null ? 'failed' : `${s.putMiBs} MiB/s`, s.afterPut == null ? 'n/a' : `${(s.afterPut.quietMs / 1000).toFixed(1)} / ${s.afterPut.cpuSeconds}`, s.getMiBs == null ? 'failed' : `${s.getMiBs} MiB/s`, `${s.maxPeerPeakRssMiB} MiB`])),
     table(['target', 'measured', 'verdict'], v.targets.map(t => [t.target, t.measured, t.pass == null ? 'n/a' : t.pass ? 'PASS' : 'FAIL']))

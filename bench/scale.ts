@@ -4,6 +4,7 @@
  * - the time until the first and last peer see every other peer alive (at most 120 s; if they do not, how many they
  *   saw, and the rest is still measured), then until the machine goes quiet (a network of peers started together is
  *   busy for tens of seconds: DHT table refreshes, identify, gossip meshes);
+ * - then the CPU an idle peer uses, averaged over every peer for 30 s;
  * - then a file is put with --replicas 3 on the first peer and got on the last, and its sha2-256 must match; between
  *   the two, the time and the CPU (all peers together) until the network is quiet again after the put's announcements;
  * - a bench-only DHT node (dht-probe.ts) joins and times `contentRouting.provide(cid)` for random CIDs; then a
@@ -32,6 +33,8 @@ const LOOKUPS = 30
 const LOOKUP_TIMEOUT = 30_000
 const FILE_MiB = 8
 const QUIET_TIMEOUT = 60_000
+/** How long the idle network's CPU use is sampled: several heartbeat intervals at 50 peers (12.5 s each), so the figure is not one beat's burst. */
+const IDLE_SAMPLE_MS = 30_000
 const RAW_CODE = 0x55
 
 export interface Latency {
@@ -51,6 +54,11 @@ export interface ScaleRun {
   aliveSeen: number[]
   /** ms more until the peers' CPU use went quiet (or QUIET_TIMEOUT passed). */
   quietMs: number
+  /**
+   * Then, with nothing asked of them, the CPU each peer used on average, in % of one core: heartbeats, gossip and DHT
+   * upkeep, what running a peer costs a device while it moves no file.
+   */
+  idleCorePercent: number
   /** null when the put (or, for getMiBs, the put or the get) failed; transferError says how. */
   putMiBs: number | null
   /**
@@ -107,6 +115,9 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
   // a user's put meets a network that has been running, not one whose peers all started this minute
   const pids = peers.map(p => p.proc.pid!)
   const quietMs = await settle(pids, { timeout: QUIET_TIMEOUT })
+  const idleFrom = { cpu: await totalCpuSeconds(pids), at: performance.now() }
+  await new Promise(resolve => setTimeout(resolve, IDLE_SAMPLE_MS))
+  const idleCorePercent = round(100 * (await totalCpuSeconds(pids) - idleFrom.cpu) / ((performance.now() - idleFrom.at) / 1000) / peers.length, 2)
   const file = await writeRandomFile(dir, `scale-${peers.length}.bin`, FILE_MiB * MiB)
   let putMiBs: number | null = null
   let afterPut: ScaleRun['afterPut'] = null
@@ -166,6 +177,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
       allAlive,
       aliveSeen: seen,
       quietMs,
+      idleCorePercent,
       putMiBs,
       afterPut,
       getMiBs,
