@@ -1,4 +1,5 @@
 import { isLoopback } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
 import map from 'it-map'
 import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '@ionnet/manifest'
 import { PUT_WINDOW_BYTES, STORE_ATTEMPTS } from './constants.ts'
@@ -13,6 +14,7 @@ import type { ChunkStore } from '@ionnet/chunk-store'
 import type { PutResult } from '@ionnet/client'
 import type { Block } from '@ionnet/manifest'
 import type { Logger, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 
 export interface PutComponents {
@@ -51,7 +53,7 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
     if (copies < options.replicas) firstError ??= errors[0]
   })
   // a chain carries all of a chunk's copies but leaves this peer once: the window counts what this peer sends
-  const chained = components.membership.live().some(p => !onThisMachine(components.node, p.id))
+  const chained = components.membership.live().some(p => !onThisMachine(components.node.getConnections(p.id), p.addrs))
   const window = options.window ?? putWindow(options.chunkSize ?? DEFAULT_CHUNK_SIZE, chained ? 1 : options.replicas)
   for await (const _ of asCompleted(tasks, window)) { /* drain */ }
   const { link, manifest } = encoded.result()
@@ -84,20 +86,20 @@ export async function replicate (block: Block, replicas: number, components: Put
   const { node, store, membership, announcer } = components
   const self = node.peerId
   const candidates = rankPeers(block.cid, [
-    { id: self, free: store.free },
-    ...membership.live().map(p => ({ id: p.id, free: p.free }))
+    { id: self, free: store.free, addrs: [] },
+    ...membership.live().map(p => ({ id: p.id, free: p.free, addrs: p.addrs }))
   ]).filter(p => p.free >= block.bytes.length)
   let copies = 0
   const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {
-    const batch = candidates.slice(i, i + replicas - copies).map(p => p.id)
+    const batch = candidates.slice(i, i + replicas - copies)
     i += batch.length
-    const others = batch.filter(id => !id.equals(self))
+    const others = batch.filter(p => !p.id.equals(self))
     // a chain saves this peer's uplink; a peer on this very machine is reached through no link, and a chain through
     // it only adds a hop: it gets its copy straight from here
     const near: PeerId[] = []
     const far: PeerId[] = []
-    for (const id of others) (onThisMachine(node, id) ? near : far).push(id)
+    for (const p of others) (onThisMachine(node.getConnections(p.id), p.addrs) ? near : far).push(p.id)
     const [mine, ...stores] = await Promise.all([
       others.length < batch.length ? storeHere() : 0,
       storeAlong(far, block, replicas, components, signal),
@@ -157,10 +159,22 @@ export async function storeAlong (chain: PeerId[], block: { cid: CID, bytes: Uin
   return { copies, errors }
 }
 
-/** Whether this peer reaches `peer` over loopback: then both run on this machine. */
-function onThisMachine (node: IonNetNode, peer: PeerId): boolean {
-  const connections = node.getConnections(peer)
-  return connections.length > 0 && connections.every(c => isLoopback(c.remoteAddr))
+/**
+ * Whether a peer runs on this very machine, given this peer's connections to it and the addresses its heartbeats
+ * announce: every connection is over loopback, or, with none open yet, every address is a loopback one, since it
+ * can be reached no other way. A peer is connected to only some of the others in a larger network (22 of 49 on
+ * average in an idle one of 50 peers on one machine), and with connections alone the rest counted as far: their
+ * copies went along chains, which on one machine only add hops.
+ */
+export function onThisMachine (connections: Array<{ remoteAddr: Multiaddr }>, addrs: string[]): boolean {
+  if (connections.length > 0) return connections.every(c => isLoopback(c.remoteAddr))
+  return addrs.length > 0 && addrs.every(a => {
+    try {
+      return isLoopback(multiaddr(a))
+    } catch {
+      return false
+    }
+  })
 }
 
 /** How many chunks a put keeps in flight: as many as PUT_WINDOW_BYTES holds of the copies this peer sends. */

@@ -2,10 +2,12 @@ import { expect } from 'chai'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { cidForChunk } from '@ionnet/chunk-store'
+import { multiaddr } from '@multiformats/multiaddr'
 import { RemoteError } from '../src/errors.ts'
-import { storeAlong } from '../src/put.ts'
+import { onThisMachine, storeAlong } from '../src/put.ts'
 import type { ChunkProtocol, StoreResult } from '../src/chunk-protocol.ts'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 
 // how a put walks a chain when its peers fail: the chunk protocol's own part (passing a chunk on, over libp2p) is
 // tested with real peers in test/chunk-protocol.spec.ts and netlab's bandwidth spec
@@ -67,5 +69,24 @@ describe('storing a block along a chain', () => {
   it('counts what the chain holds when peers down it failed', async () => {
     const { protocol: p } = protocol(() => ({ had: false, copies: 2, forwarded: true }))
     expect((await storeAlong(peers.slice(0, 4), block, 4, { protocol: p, log })).copies).to.equal(2)
+  })
+})
+
+// a chain saves an uplink; to a peer on this very machine it only adds a hop, so such peers get their copies directly
+describe('telling peers on this machine from the others', () => {
+  const over = (...addrs: string[]): Array<{ remoteAddr: Multiaddr }> => addrs.map(a => ({ remoteAddr: multiaddr(a) }))
+
+  it('goes by the connections when there are any', () => {
+    expect(onThisMachine(over('/ip4/127.0.0.1/tcp/4001'), ['/ip4/192.168.1.20/tcp/4001'])).to.equal(true)
+    expect(onThisMachine(over('/ip6/::1/tcp/4001', '/ip4/127.0.0.1/tcp/4002'), [])).to.equal(true)
+    expect(onThisMachine(over('/ip4/192.168.1.20/tcp/4001'), ['/ip4/127.0.0.1/tcp/4001'])).to.equal(false)
+    expect(onThisMachine(over('/ip4/127.0.0.1/tcp/4001', '/ip4/192.168.1.20/tcp/4001'), [])).to.equal(false)
+  })
+
+  it('without a connection, counts a peer that announces only loopback addresses as on this machine', () => {
+    expect(onThisMachine([], ['/ip4/127.0.0.1/tcp/4001', '/ip6/::1/tcp/4001'])).to.equal(true)
+    expect(onThisMachine([], ['/ip4/127.0.0.1/tcp/4001', '/ip4/192.168.1.20/tcp/4001'])).to.equal(false)
+    expect(onThisMachine([], [])).to.equal(false)
+    expect(onThisMachine([], ['not an address'])).to.equal(false)
   })
 })
