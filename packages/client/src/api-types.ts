@@ -28,6 +28,8 @@ export interface PeerIdentity {
   heartbeatMs: number
   /** Heartbeats dropped for a bad signature, shape or sequence number. */
   heartbeatsDropped: number
+  /** Chunks waiting to be announced on the DHT, or being announced now; announcements wait for quiet traffic. */
+  announcing: number
 }
 
 /** A row of `GET /api/v1/peers`: a known peer, alive or dead, and whether we hold a connection to it. */

@@ -1,4 +1,4 @@
-import { ANNOUNCE_CONCURRENCY, ANNOUNCE_MAX_DEFER, ANNOUNCE_QUIET, ANNOUNCE_RETRY, FIND_PROVIDERS_TIMEOUT } from './constants.ts'
+import { ANNOUNCE_CONCURRENCY, ANNOUNCE_MAX_DEFER, ANNOUNCE_QUIET, ANNOUNCE_QUIET_MAX, ANNOUNCE_QUIET_PER_PEER, ANNOUNCE_RETRY, FIND_PROVIDERS_TIMEOUT } from './constants.ts'
 import type { IonNetNode } from './node.ts'
 import type { Logger } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
@@ -6,13 +6,19 @@ import type { CID } from 'multiformats/cid'
 export interface AnnouncerComponents {
   node: IonNetNode
   log: Logger
+  /** How many other peers are alive now; the quiet announcements wait for grows with it. */
+  livePeers?(): number
 }
 
 export interface AnnouncerInit {
   concurrency?: number
   retryAfter?: number
-  /** ms of quiet chunk traffic before announcing. */
+  /** ms of quiet chunk traffic before announcing, at least... */
   quiet?: number
+  /** ...and this many ms per live peer... */
+  quietPerPeer?: number
+  /** ...up to this many. */
+  quietMax?: number
   /** longest an announcement waits for quiet. */
   maxDefer?: number
 }
@@ -29,6 +35,8 @@ export class Announcer {
   readonly #concurrency: number
   readonly #retryAfter: number
   readonly #quiet: number
+  readonly #quietPerPeer: number
+  readonly #quietMax: number
   readonly #maxDefer: number
   readonly #queue = new Map<string, { cid: CID, queued: number }>()
   readonly #retry = new Map<string, CID>()
@@ -44,12 +52,23 @@ export class Announcer {
     this.#concurrency = init.concurrency ?? ANNOUNCE_CONCURRENCY
     this.#retryAfter = init.retryAfter ?? ANNOUNCE_RETRY
     this.#quiet = init.quiet ?? ANNOUNCE_QUIET
+    this.#quietPerPeer = init.quietPerPeer ?? ANNOUNCE_QUIET_PER_PEER
+    this.#quietMax = init.quietMax ?? ANNOUNCE_QUIET_MAX
     this.#maxDefer = init.maxDefer ?? ANNOUNCE_MAX_DEFER
   }
 
   /** Chunk data moved just now: announcements hold back until transfers go quiet. */
   busy (): void {
     this.#lastBusy = Date.now()
+  }
+
+  /**
+   * ms of quiet chunk traffic announcements wait for in a network of this size: a put's chunks reach each of its
+   * holders further apart the more peers share them.
+   */
+  get quiet (): number {
+    const peers = this.#components.livePeers?.() ?? 0
+    return Math.max(this.#quiet, Math.min(this.#quietMax, peers * this.#quietPerPeer))
   }
 
   start (): void {
@@ -98,7 +117,7 @@ export class Announcer {
     while (this.#running < this.#concurrency && this.#queue.size > 0) {
       const [key, { cid, queued }] = this.#queue.entries().next().value as [string, { cid: CID, queued: number }]
       const now = Date.now()
-      const quietIn = this.#lastBusy + this.#quiet - now
+      const quietIn = this.#lastBusy + this.quiet - now
       if (quietIn > 0 && now - queued < this.#maxDefer) {
         this.#wake(Math.min(quietIn, queued + this.#maxDefer - now))
         return

@@ -149,11 +149,27 @@ export const GOSSIP_LAZY_DEGREE = 3
 export const ANNOUNCE_CONCURRENCY = 4
 
 /**
- * ms of quiet chunk traffic announcements wait for. A provide costs a DHT query and a stream to each close peer, on
- * every peer holding a copy; run during a put, they took most of the CPU the put needed (256 MiB with 3 replicas:
- * 9.4 MiB/s, deferred 21.8). The burst after the put leaves heap garbage the memory governor collects.
+ * ms of quiet chunk traffic announcements wait for, at least. A provide costs a DHT query and a stream to each close
+ * peer, on every peer holding a copy; run during a put, they took most of the CPU the put needed (256 MiB with 3
+ * replicas: 9.4 MiB/s, deferred 21.8). The burst after the put leaves heap garbage the memory governor collects.
  */
 export const ANNOUNCE_QUIET = 500
+
+/**
+ * ...and this many ms per live peer, up to ANNOUNCE_QUIET_MAX. A put spreads its chunks over the whole network, so
+ * each holder's chunks come further apart the more peers there are: with a fixed half second, holders of a put in a
+ * larger network announced between its chunks, and on one machine their DHT queries took the CPU the put needed,
+ * slowing it and opening longer gaps. A 64 MiB put with 3 replicas from a peer of 20 on one machine ran at
+ * 5.0–12.7 MiB/s for 9.9–25.1 CPU-seconds with half a second, 36.3–55.1 for 2–3.3 with 3 s (6 puts each); from a
+ * peer of 50, 2.7–4.3 with half a second, 4.1–5.8 with 3 s and 12.6–28.2 with 10 s (2 each). With 200 ms per peer
+ * (3.8 s at 20, 9.8 s at 50): 29.1–36.3 MiB/s for 3.2–3.9 CPU-seconds at 20 (2 puts), 9.1–24.1 for 5–13.6 at 50 (4
+ * puts; each network's first is the slower, opening connections). Waiting longer only delays provider records, which
+ * a fresh copy does not need: getters ask the peers placement names first.
+ */
+export const ANNOUNCE_QUIET_PER_PEER = 200
+
+/** The longest quiet announcements wait for. */
+export const ANNOUNCE_QUIET_MAX = 10 * second
 
 /** ...but never wait longer than this under continuous load. */
 export const ANNOUNCE_MAX_DEFER = 30 * second

@@ -83,7 +83,7 @@ export class IonNetPeer {
     const log = this.#log
     this.keyring = new Keyring(this.repo.keyringPath)
     this.#joiner = new Joiner({ node: this.node, log: logger('ionnet:joiner') }, { bootstrap: init.bootstrap })
-    this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer') })
+    this.announcer = new Announcer({ node: this.node, log: logger('ionnet:announcer'), livePeers: () => this.membership.live().length })
     this.membership = new Membership({
       node: this.node,
       store: this.store,
@@ -159,7 +159,8 @@ export class IonNetPeer {
       capacity: Number.isFinite(this.store.capacity) ? this.store.capacity : null,
       private: this.#private,
       heartbeatMs: this.membership.currentInterval,
-      heartbeatsDropped: this.membership.dropped
+      heartbeatsDropped: this.membership.dropped,
+      announcing: this.announcer.pending
     }
   }
 
