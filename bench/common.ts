@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { availableParallelism } from 'node:os'
+import { IonNetClient } from '@ionnet/client'
 import type { ChildProcess } from 'node:child_process'
 
 export const MiB = 1024 * 1024
@@ -55,11 +56,21 @@ export async function totalCpuSeconds (pids: number[]): Promise<number> {
  * Waits until the given processes use less than `perProcess` of a core each on average over one `interval`, so a
  * measurement does not start while peers are still busy with the previous one (announcing fresh copies on the DHT,
  * say). An idle peer uses about 0.02 of a core (heartbeats, DHT upkeep). The sum is capped at 60% of the machine's
- * cores: 50 peers at 0.06 would allow 3 cores, more than this machine has, and the wait never waited. Gives up after
+ * cores: 50 peers at 0.06 would allow 3 cores, more than this machine has, and the wait never waited. With `peers`
+ * (IonNet peers' repos), first waits until none of them has chunks left to announce: announcements wait for quiet
+ * chunk traffic, up to 10 s in a network of 50, and the CPU alone looked idle in that pause. Gives up after
  * `timeout`; returns the wait.
  */
-export async function settle (pids: number[], options: { perProcess?: number, interval?: number, timeout?: number } = {}): Promise<number> {
+export async function settle (pids: number[], options: { perProcess?: number, interval?: number, timeout?: number, peers?: Array<{ repo: string }> } = {}): Promise<number> {
   const started = Date.now()
+  if (options.peers != null) {
+    const clients = await Promise.all(options.peers.map(async p => IonNetClient.forRepo(p.repo)))
+    while (Date.now() - started < (options.timeout ?? 60_000)) {
+      const ids = await Promise.all(clients.map(async c => c.id().catch(() => ({ announcing: 0 }))))
+      if (ids.every(id => id.announcing === 0)) break
+      await new Promise(resolve => setTimeout(resolve, 250))
+    }
+  }
   const interval = options.interval ?? 1000
   const limit = Math.min((options.perProcess ?? 0.06) * pids.length, 0.6 * availableParallelism())
   let before = await totalCpuSeconds(pids)

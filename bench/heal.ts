@@ -45,7 +45,7 @@ export async function measureHeal (sizeMiB: number): Promise<HealRun> {
     const { json: put } = await runCliJson(['put', file.path, '--replicas', '3'], observer.repo)
     const health = async (): Promise<{ min: number }> => (await runCliJson(['health', put.link], observer.repo, 60_000)).json
     await waitFor(async () => (await health()).min >= 3, { timeout: 60_000, message: 'all blocks at 3 copies after the put' })
-    await settle(peers.map(p => p.proc.pid!))
+    await settle(peers.map(p => p.proc.pid!), { peers })
 
     const counts = await Promise.all(peers.map(async p => chunkFiles(p.repo)))
     // the holder with the most chunks, never the observer: the most the healer can have to restore

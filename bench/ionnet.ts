@@ -67,7 +67,7 @@ export async function measureIonNet (sizeMiB: number): Promise<IonNetRun> {
 
     // settles first, then runs the caller and adds what every peer spent meanwhile to the caller's own CPU time
     const charged = async <R extends { cpuSeconds: number }>(run: () => Promise<R>): Promise<R> => {
-      await settle(pids)
+      await settle(pids, { peers })
       const before = await totalCpuSeconds(pids)
       const r = await run()
       return { ...r, cpuSeconds: round(r.cpuSeconds + await totalCpuSeconds(pids) - before, 2) }

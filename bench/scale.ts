@@ -114,7 +114,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
   const seen = await Promise.all([first, last].map(async p => aliveSeen(p, peers)))
   // a user's put meets a network that has been running, not one whose peers all started this minute
   const pids = peers.map(p => p.proc.pid!)
-  const quietMs = await settle(pids, { timeout: QUIET_TIMEOUT })
+  const quietMs = await settle(pids, { timeout: QUIET_TIMEOUT, peers })
   const idleFrom = { cpu: await totalCpuSeconds(pids), at: performance.now() }
   await new Promise(resolve => setTimeout(resolve, IDLE_SAMPLE_MS))
   const idleCorePercent = round(100 * (await totalCpuSeconds(pids) - idleFrom.cpu) / ((performance.now() - idleFrom.at) / 1000) / peers.length, 2)
@@ -129,7 +129,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
     putMiBs = mibs(FILE_MiB * MiB, put.ms)
     // the get waits for the announcements, so it is timed on a quiet network as the put was
     const cpuBefore = await totalCpuSeconds(pids)
-    const quiet = await settle(pids, { timeout: QUIET_TIMEOUT })
+    const quiet = await settle(pids, { timeout: QUIET_TIMEOUT, peers })
     afterPut = { quietMs: quiet, cpuSeconds: round(await totalCpuSeconds(pids) - cpuBefore) }
     const output = join(dir, `scale-${peers.length}.out`)
     const get = await runCliJson(['get', put.json.link, '-o', output], last.repo)
@@ -139,7 +139,7 @@ async function measureAt (peers: TestPeer[], dir: string): Promise<ScaleRun> {
     // a failed transfer is a finding, not a reason to skip the DHT figures
     transferError = `${putMiBs == null ? 'put' : 'get'} of ${FILE_MiB} MiB failed: ${String(err.message ?? err).split('\n')[0]}`
   }
-  await settle(pids, { timeout: 30_000 })
+  await settle(pids, { timeout: 30_000, peers })
 
   const want = Math.min(peers.length - 1, 20)
   const mid = Math.floor(peers.length / 2)
