@@ -2,7 +2,7 @@ import { ChunkMismatchError, cidForChunk } from '@ionnet/chunk-store'
 import { lpStream } from '@libp2p/utils'
 import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE, PUT_PROGRESS_INTERVAL } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
-import { TransferClock, Watchdog } from './watchdog.ts'
+import { Stalls, TransferClock, Watchdog } from './watchdog.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Request, Response } from './messages.ts'
@@ -23,6 +23,8 @@ export interface ChunkProtocolComponents {
    * those peers hold it. Without it, this peer passes nothing on and says so.
    */
   forward?(chain: PeerId[], cid: CID, bytes: Uint8Array, replicas: number, signal: AbortSignal): Promise<number>
+  /** ms since any bytes came from `peer`, on any connection; chunk bytes alone count without it. */
+  trafficSilence?(peer: string): number
 }
 
 /** What storing a chunk on a peer came to. */
@@ -66,6 +68,7 @@ export class ChunkProtocol {
   readonly #timeout: number
   readonly #progressInterval: number
   readonly #clock = new TransferClock()
+  readonly #stalls = new Stalls()
   /** Chunk bytes this peer is sending now, in every exchange: they share its uplink. */
   #sending = 0
   /** The exchanges sending them: each must allow for the sends that begin while it runs, which share its link. */
@@ -151,6 +154,15 @@ export class ChunkProtocol {
   }
 
   /**
+   * Whether an exchange with `peer` ran out of time and nothing at all has come from it since: frozen rather than
+   * slow. Puts leave it out until it talks again.
+   */
+  unresponsive (peer: PeerId | string): boolean {
+    const key = peer.toString()
+    return this.#stalls.silentSince(key, Math.min(this.#clock.silenceOf(key), this.#components.trafficSilence?.(key) ?? Infinity))
+  }
+
+  /**
    * The exchange `watchdog` watches sends `bytes` from now until the returned function is called. They share this
    * peer's uplink with every other send: its ceiling counts every byte being sent, its own included, and the
    * exchanges already sending allow for these. A put's first chunk, claimed when nothing else was queued, waited
@@ -185,6 +197,9 @@ export class ChunkProtocol {
     const sent = sends ? this.#sendUnder(watchdog, bytes) : undefined
     const { signal } = watchdog
     try {
+      // silence counts from the start: a frozen peer never answers the negotiation either, and a get waited there
+      // until the exchange's ceiling (test/frozen-peer.spec.ts: 131 s, against its 3 s of allowed silence)
+      if (incoming) watchdog.expect(undefined, this.#clock, peer.toString())
       // an exchange that sends proposes the protocol with its request and bytes, without waiting for the answer: the
       // wait was a round trip between two busy processes on every chunk of a put (11 ms median, 34 at p90, of the
       // 70 ms a chunk with one copy took). Alternating 256 MiB puts on one network: with one copy 174.2–193.5 MiB/s
@@ -203,6 +218,7 @@ export class ChunkProtocol {
       }
     } finally {
       sent?.()
+      if (watchdog.expired) this.#stalls.record(peer.toString())
       watchdog.done()
     }
   }

@@ -154,7 +154,9 @@ export class ChunkFetcher {
     const roomy = ranked.filter(p => p.free >= size).slice(0, ROOMY_CANDIDATES)
     // a set: where nobody is full, the roomy peers are the nearest ones again
     const placed = [...new Set([...ranked.slice(0, PLACEMENT_CANDIDATES), ...roomy])].map(p => p.id)
-    for (const peer of this.#byScore(placed)) {
+    // a peer that stalled and has been silent since is asked last: it may be frozen, or the only holder
+    const unresponsive = (p: PeerId): boolean => this.#components.protocol.unresponsive(p)
+    for (const peer of [...this.#byScore(placed.filter(p => !unresponsive(p))), ...placed.filter(unresponsive)]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer

@@ -98,7 +98,8 @@ export class IonNetPeer {
       log: logger('ionnet:chunk-protocol'),
       onStored: (cid) => { this.announcer.announce(cid) },
       onTransfer: () => { this.announcer.busy() },
-      forward: async (chain, cid, bytes, replicas, signal) => (await storeAlong(chain, { cid, bytes }, replicas, this.#putComponents(), signal)).copies
+      forward: async (chain, cid, bytes, replicas, signal) => (await storeAlong(chain, { cid, bytes }, replicas, this.#putComponents(), signal)).copies,
+      trafficSilence: (peer) => parts.connectionBytes.silenceOf(peer)
     }, { maxChunkSize: MAX_CHUNK_SIZE, timeout: init.chunkTimeout })
     this.fetcher = new ChunkFetcher({ node: this.node, store: this.store, protocol: this.protocol, membership: this.membership, log })
     this.healer = createHealer({

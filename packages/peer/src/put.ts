@@ -88,7 +88,7 @@ export async function replicate (block: Block, replicas: number, components: Put
   const candidates = rankPeers(block.cid, [
     { id: self, free: store.free, addrs: [] },
     ...membership.live().map(p => ({ id: p.id, free: p.free, addrs: p.addrs }))
-  ]).filter(p => p.free >= block.bytes.length)
+  ]).filter(p => p.free >= block.bytes.length && !components.protocol.unresponsive(p.id))
   let copies = 0
   const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {

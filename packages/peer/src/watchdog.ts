@@ -31,6 +31,35 @@ export class TransferClock {
 }
 
 /**
+ * Peers that let an exchange run out of time and have sent nothing since. A frozen peer (a suspended laptop, a hung
+ * process) keeps its connections open and answers nothing, and membership counts it alive until it has missed its
+ * heartbeats for the dead-after time (15 s on a small network, 37.5 s at 50 peers): until then a put chose it for
+ * chunk after chunk, and each waited out the stall again (test/frozen-peer.spec.ts: a 16 MiB put with 3 copies, and
+ * the get after it, took 13 s, now 4). Any bytes from the peer, on any connection, clear its record: a slow peer
+ * still talks, and a thawed one is chosen again at once.
+ */
+export class Stalls {
+  /** When an exchange with each peer last ran out of time (performance.now() ms). */
+  readonly #at = new Map<string, number>()
+
+  /** An exchange with `peer` ran out of time just now. */
+  record (peer: string): void {
+    this.#at.set(peer, performance.now())
+  }
+
+  /** Whether `peer` stalled and has been silent ever since: `silence` is ms since any bytes came from it. */
+  silentSince (peer: string, silence: number): boolean {
+    const at = this.#at.get(peer)
+    if (at === undefined) return false
+    if (performance.now() - silence > at) {
+      this.#at.delete(peer)
+      return false
+    }
+    return true
+  }
+}
+
+/**
  * The time limits of one chunk exchange. A chunk takes as long as its bytes need on the link it crosses, so a fixed
  * deadline per chunk failed every get through a 1 Mbit/s link: three 2 MiB chunks in flight needed about 50 s each,
  * against 20 s. Instead, while bytes are expected from the other side, the exchange fails once none arrived for
@@ -84,13 +113,16 @@ export class Watchdog {
 
   /**
    * Fails the exchange once no chunk bytes arrived, on `stream` or any other, for the idle time, until `quiet` or
-   * `done`. Bytes on `stream` count as heard from `peer`.
+   * `done`. Bytes on `stream` count as heard from `peer`. Without a stream, while one is being opened and its
+   * protocol agreed, silence counts all the same: a frozen peer keeps its connection open and never answers.
    */
-  expect (stream: Stream, clock: TransferClock, peer: string): void {
+  expect (stream: Stream | undefined, clock: TransferClock, peer: string): void {
     this.quiet()
-    this.#stream = stream
-    this.#onMessage = () => { clock.heard(peer) }
-    stream.addEventListener('message', this.#onMessage)
+    if (stream != null) {
+      this.#stream = stream
+      this.#onMessage = () => { clock.heard(peer) }
+      stream.addEventListener('message', this.#onMessage)
+    }
     const started = performance.now()
     const check = (): void => {
       const silent = Math.min(clock.silence(), performance.now() - started)
@@ -111,6 +143,11 @@ export class Watchdog {
     this.#silence = undefined
     this.#stream?.removeEventListener('message', this.#onMessage)
     this.#stream = undefined
+  }
+
+  /** Whether the exchange stalled or ran out of time (not whether the caller gave up). */
+  get expired (): boolean {
+    return this.#controller.signal.aborted
   }
 
   /** Clears the timers: call it when the exchange ends, whichever way. */

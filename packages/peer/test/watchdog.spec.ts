@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { MIN_TRANSFER_RATE } from '../src/constants.ts'
-import { TransferClock, Watchdog } from '../src/watchdog.ts'
+import { Stalls, TransferClock, Watchdog } from '../src/watchdog.ts'
 import { until } from './until.ts'
 import type { Stream } from '@libp2p/interface'
 
@@ -17,6 +17,15 @@ describe('watchdog of a chunk exchange', () => {
     watchdog.expect(fakeStream(), new TransferClock(), 'peer-a')
     expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
     expect(watchdog.signal.reason.name).to.equal('TimeoutError')
+    expect(watchdog.signal.reason.message).to.match(/heard no chunk bytes/)
+  })
+
+  it('fails an exchange whose stream is still being opened once it hears nothing for its idle time', async () => {
+    // a frozen peer keeps its connection open and never answers the protocol's negotiation
+    const watchdog = new Watchdog({ idle: 50, bytes: 1024 * 1024 })
+    watchdog.expect(undefined, new TransferClock(), 'peer-a')
+    expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
+    expect(watchdog.expired).to.equal(true)
     expect(watchdog.signal.reason.message).to.match(/heard no chunk bytes/)
   })
 
@@ -95,5 +104,19 @@ describe('watchdog of a chunk exchange', () => {
     expect(watchdog.signal.aborted).to.equal(true)
     expect(watchdog.signal.reason.message).to.equal('the get was cancelled')
     watchdog.done()
+  })
+})
+
+describe('peers that stalled', () => {
+  it('counts a peer that stalled as silent until any bytes come from it, then forgets the stall', async () => {
+    const stalls = new Stalls()
+    expect(stalls.silentSince('peer-a', Infinity), 'never stalled').to.equal(false)
+    stalls.record('peer-a')
+    await new Promise(resolve => setTimeout(resolve, 20))
+    expect(stalls.silentSince('peer-a', Infinity), 'never heard from').to.equal(true)
+    expect(stalls.silentSince('peer-a', 1000), 'last heard before it stalled').to.equal(true)
+    expect(stalls.silentSince('peer-b', 1000), 'another peer').to.equal(false)
+    expect(stalls.silentSince('peer-a', 0), 'bytes just now').to.equal(false)
+    expect(stalls.silentSince('peer-a', 1000), 'once heard, the stall is forgotten').to.equal(false)
   })
 })
