@@ -2,7 +2,7 @@ import { ChunkMismatchError, cidForChunk } from '@ionnet/chunk-store'
 import { lpStream } from '@libp2p/utils'
 import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE, PUT_PROGRESS_INTERVAL } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
-import { Stalls, TransferClock, Watchdog } from './watchdog.ts'
+import { Stalls, TransferClock, Watchdog, peerSilence } from './watchdog.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Request, Response } from './messages.ts'
@@ -159,7 +159,12 @@ export class ChunkProtocol {
    */
   unresponsive (peer: PeerId | string): boolean {
     const key = peer.toString()
-    return this.#stalls.silentSince(key, Math.min(this.#clock.silenceOf(key), this.#components.trafficSilence?.(key) ?? Infinity))
+    return this.#stalls.silentSince(key, this.#quietFor(key))
+  }
+
+  /** ms since anything came from `peer`: chunk bytes, or any bytes on a connection where they are counted. */
+  #quietFor (peer: string): number {
+    return Math.min(this.#clock.silenceOf(peer), this.#components.trafficSilence?.(peer) ?? Infinity)
   }
 
   /**
@@ -199,7 +204,10 @@ export class ChunkProtocol {
     try {
       // silence counts from the start: a frozen peer never answers the negotiation either, and a get waited there
       // until the exchange's ceiling (test/frozen-peer.spec.ts: 131 s, against its 3 s of allowed silence)
-      if (incoming) watchdog.expect(undefined, this.#clock, peer.toString())
+      // a fetch also gives up on a peer that has sent nothing at all for a while, though others keep sending
+      const key = peer.toString()
+      const alone = sends ? undefined : { limit: peerSilence(this.#timeout), silence: () => this.#quietFor(key) }
+      if (incoming) watchdog.expect(undefined, this.#clock, key, alone)
       // an exchange that sends proposes the protocol with its request and bytes, without waiting for the answer: the
       // wait was a round trip between two busy processes on every chunk of a put (11 ms median, 34 at p90, of the
       // 70 ms a chunk with one copy took). Alternating 256 MiB puts on one network: with one copy 174.2–193.5 MiB/s
@@ -207,7 +215,7 @@ export class ChunkProtocol {
       // 61.5–79.1 against 64.1–72.1. Other exchanges negotiate fully: with the optimistic kind a 512 MiB get left a
       // serving peer holding 234 MiB of buffers (205 MiB negotiated)
       const stream = await this.#components.node.dialProtocol(peer, CHUNK_PROTOCOL, { signal, negotiateFully: !sends })
-      if (incoming) watchdog.expect(stream, this.#clock, peer.toString())
+      if (incoming) watchdog.expect(stream, this.#clock, key, alone)
       try {
         const result = await fn(this.#lp(stream), signal, watchdog)
         await stream.close({ signal })

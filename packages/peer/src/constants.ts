@@ -103,6 +103,16 @@ export const MAX_WINDOW = 32
 export const CHUNK_TIMEOUT = 20 * second
 
 /**
+ * A fetch also fails once its peer has sent nothing at all, on any connection, for this long, though chunk bytes keep
+ * coming from other peers (which CHUNK_TIMEOUT's silence counts). A frozen holder (a suspended laptop, a hung process)
+ * keeps its connection open and answers nothing, and a get's in-order window waited on it until nothing came from
+ * anyone for CHUNK_TIMEOUT, or until membership took it for dead (15 s on a small network, 37.5 s at 50 peers). Longer
+ * than TCP starved one peer of a link shared with others in netlab's gets (over 4 s); a store is left to CHUNK_TIMEOUT,
+ * since its request may wait behind this peer's own chunks on a slow uplink before the other side hears of it.
+ */
+export const PEER_SILENCE = 8 * second
+
+/**
  * Bytes per second below which the bytes this peer sends count as stuck: 256 kbit/s. An exchange that sends may take
  * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, and every byte it begins to
  * send while the exchange runs, needs at this rate, since they all share one uplink: a put from a 2 Mbit/s uplink with

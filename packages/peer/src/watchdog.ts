@@ -1,4 +1,4 @@
-import { MIN_TRANSFER_RATE } from './constants.ts'
+import { CHUNK_TIMEOUT, MIN_TRANSFER_RATE, PEER_SILENCE } from './constants.ts'
 import type { Stream } from '@libp2p/interface'
 
 /**
@@ -28,6 +28,14 @@ export class TransferClock {
   silenceOf (peer: string): number {
     return performance.now() - (this.#from.get(peer) ?? -Infinity)
   }
+}
+
+/**
+ * How long a fetch waits on a peer that sends nothing at all, given the idle time (`--chunk-timeout`): PEER_SILENCE,
+ * or longer in the same proportion where a longer idle time asks for patience (a slow or lossy link).
+ */
+export function peerSilence (idle: number): number {
+  return Math.max(PEER_SILENCE, idle * PEER_SILENCE / CHUNK_TIMEOUT)
 }
 
 /**
@@ -114,9 +122,11 @@ export class Watchdog {
   /**
    * Fails the exchange once no chunk bytes arrived, on `stream` or any other, for the idle time, until `quiet` or
    * `done`. Bytes on `stream` count as heard from `peer`. Without a stream, while one is being opened and its
-   * protocol agreed, silence counts all the same: a frozen peer keeps its connection open and never answers.
+   * protocol agreed, silence counts all the same: a frozen peer keeps its connection open and never answers. With
+   * `alone`, the exchange also fails once `alone.silence()` (ms since anything came from the peer itself) reaches
+   * `alone.limit`, whatever other peers send.
    */
-  expect (stream: Stream | undefined, clock: TransferClock, peer: string): void {
+  expect (stream: Stream | undefined, clock: TransferClock, peer: string, alone?: { limit: number, silence(): number }): void {
     this.quiet()
     if (stream != null) {
       this.#stream = stream
@@ -125,15 +135,25 @@ export class Watchdog {
     }
     const started = performance.now()
     const check = (): void => {
-      const silent = Math.min(clock.silence(), performance.now() - started)
+      const since = performance.now() - started
+      const silent = Math.min(clock.silence(), since)
       if (silent >= this.#idle) {
         this.#abort(`heard no chunk bytes for ${Math.round(silent)} ms`)
         return
       }
-      this.#silence = setTimeout(check, this.#idle - silent)
+      let next = this.#idle - silent
+      if (alone != null) {
+        const quiet = Math.min(alone.silence(), since)
+        if (quiet >= alone.limit) {
+          this.#abort(`heard nothing from the peer for ${Math.round(quiet)} ms`)
+          return
+        }
+        next = Math.min(next, alone.limit - quiet)
+      }
+      this.#silence = setTimeout(check, next)
       this.#silence.unref()
     }
-    this.#silence = setTimeout(check, this.#idle)
+    this.#silence = setTimeout(check, Math.min(this.#idle, alone?.limit ?? Infinity))
     this.#silence.unref()
   }
 

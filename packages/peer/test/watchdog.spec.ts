@@ -1,6 +1,6 @@
 import { expect } from 'chai'
-import { MIN_TRANSFER_RATE } from '../src/constants.ts'
-import { Stalls, TransferClock, Watchdog } from '../src/watchdog.ts'
+import { CHUNK_TIMEOUT, MIN_TRANSFER_RATE, PEER_SILENCE } from '../src/constants.ts'
+import { Stalls, TransferClock, Watchdog, peerSilence } from '../src/watchdog.ts'
 import { until } from './until.ts'
 import type { Stream } from '@libp2p/interface'
 
@@ -27,6 +27,36 @@ describe('watchdog of a chunk exchange', () => {
     expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
     expect(watchdog.expired).to.equal(true)
     expect(watchdog.signal.reason.message).to.match(/heard no chunk bytes/)
+  })
+
+  it('fails a fetch whose own peer sends nothing while other peers keep sending, once that peer\'s silence allows', async () => {
+    const clock = new TransferClock()
+    const busy = fakeStream()
+    const keepBusy = setInterval(() => { busy.bytes() }, 10)
+    try {
+      const other = new Watchdog({ idle: 5000, bytes: 1024 * 1024 })
+      other.expect(busy, clock, 'peer-b')
+      let heard = performance.now()
+      const watchdog = new Watchdog({ idle: 5000, bytes: 1024 * 1024 })
+      watchdog.expect(fakeStream(), clock, 'peer-a', { limit: 200, silence: () => performance.now() - heard })
+      // anything from the peer itself, on any connection, keeps its fetch going
+      const talk = setInterval(() => { heard = performance.now() }, 50)
+      await new Promise(resolve => setTimeout(resolve, 400))
+      clearInterval(talk)
+      expect(watchdog.signal.aborted, 'while the peer talks').to.equal(false)
+      expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
+      expect(watchdog.signal.reason.message).to.match(/heard nothing from the peer for \d+ ms/)
+      expect(other.signal.aborted, 'the busy peer\'s exchange').to.equal(false)
+      other.done()
+    } finally {
+      clearInterval(keepBusy)
+    }
+  })
+
+  it('waits on a silent peer for PEER_SILENCE, or longer with a longer idle time', () => {
+    expect(peerSilence(CHUNK_TIMEOUT)).to.equal(PEER_SILENCE)
+    expect(peerSilence(3000)).to.equal(PEER_SILENCE)
+    expect(peerSilence(CHUNK_TIMEOUT * 3)).to.equal(PEER_SILENCE * 3)
   })
 
   it('lets a slow exchange run while bytes keep coming, on its stream or another, then fails it once they stop', async () => {
