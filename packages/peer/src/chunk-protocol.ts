@@ -146,11 +146,12 @@ export class ChunkProtocol {
   }
 
   /**
-   * ms since chunk bytes last arrived from `peer` (Infinity if they never did). A peer sending us chunks is alive
-   * even when its heartbeats are late: they queue behind those very bytes on a busy link.
+   * ms since anything last came from `peer`: chunk bytes, or any bytes on a connection where `trafficSilence` counts
+   * them (Infinity if nothing ever did). A peer sending us chunks is alive even when its heartbeats are late: they
+   * queue behind those very bytes on a busy link.
    */
   silenceOf (peer: string): number {
-    return this.#clock.silenceOf(peer)
+    return Math.min(this.#clock.silenceOf(peer), this.#components.trafficSilence?.(peer) ?? Infinity)
   }
 
   /**
@@ -159,12 +160,7 @@ export class ChunkProtocol {
    */
   unresponsive (peer: PeerId | string): boolean {
     const key = peer.toString()
-    return this.#stalls.silentSince(key, this.#quietFor(key))
-  }
-
-  /** ms since anything came from `peer`: chunk bytes, or any bytes on a connection where they are counted. */
-  #quietFor (peer: string): number {
-    return Math.min(this.#clock.silenceOf(peer), this.#components.trafficSilence?.(peer) ?? Infinity)
+    return this.#stalls.silentSince(key, this.silenceOf(key))
   }
 
   /**
@@ -206,7 +202,7 @@ export class ChunkProtocol {
       // until the exchange's ceiling (test/frozen-peer.spec.ts: 131 s, against its 3 s of allowed silence)
       // a fetch also gives up on a peer that has sent nothing at all for a while, though others keep sending
       const key = peer.toString()
-      const alone = sends ? undefined : { limit: peerSilence(this.#timeout), silence: () => this.#quietFor(key) }
+      const alone = sends ? undefined : { limit: peerSilence(this.#timeout), silence: () => this.silenceOf(key) }
       if (incoming) watchdog.expect(undefined, this.#clock, key, alone)
       // an exchange that sends proposes the protocol with its request and bytes, without waiting for the answer: the
       // wait was a round trip between two busy processes on every chunk of a put (11 ms median, 34 at p90, of the

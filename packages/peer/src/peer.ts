@@ -90,7 +90,7 @@ export class IonNetPeer {
       log: logger('ionnet:membership'),
       // chunk bytes, or any bytes on a connection whose TLS runs on the socket: a slow link delivers records long
       // before it delivers a whole yamux frame
-      trafficSilence: (peer) => Math.min(this.protocol.silenceOf(peer), parts.connectionBytes.silenceOf(peer))
+      trafficSilence: (peer) => this.protocol.silenceOf(peer)
     }, { interval: init.heartbeat, deadAfter: init.deadAfter, scaleFrom: init.heartbeatPeers })
     this.protocol = new ChunkProtocol({
       node: this.node,
