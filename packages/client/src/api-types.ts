@@ -36,6 +36,11 @@ export interface PeerIdentity {
 export interface PeerSummary {
   peerId: string
   alive: boolean
+  /**
+   * Alive, but it missed its last heartbeat and nothing else came from it since: it may be frozen (a suspended
+   * laptop, a hung process). Puts and gets turn to it only after the peers that are on time.
+   */
+  overdue: boolean
   connected: boolean
   /** ms since its last heartbeat. */
   lastSeenMs: number

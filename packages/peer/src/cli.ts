@@ -141,7 +141,7 @@ function buildProgram (io: CliIo): Command {
     })
 
   withGlobals(program.command('peers'))
-    .description('list known peers, alive or dead')
+    .description('list known peers: alive, overdue (missed its last heartbeat) or dead')
     .addHelpText('after', '\nExample:\n  ionnet peers                  # peer ID, state, last heartbeat, chunks, stored and free bytes')
     .action(async (opts: GlobalOptions) => {
       const peers = await (await IonNetClient.forRepo(repoPath(opts.repo))).peers()
@@ -150,7 +150,7 @@ function buildProgram (io: CliIo): Command {
         return
       }
       io.stdout.write(table(['PEER', 'STATE', 'LAST SEEN', 'CHUNKS', 'STORED', 'FREE'], peers.map(p => [
-        p.peerId, p.alive ? 'alive' : 'dead', `${(p.lastSeenMs / 1000).toFixed(1)}s ago`, String(p.chunks), formatBytes(p.bytes), p.free == null ? 'unlimited' : formatBytes(p.free)
+        p.peerId, p.alive ? (p.overdue ? 'overdue' : 'alive') : 'dead', `${(p.lastSeenMs / 1000).toFixed(1)}s ago`, String(p.chunks), formatBytes(p.bytes), p.free == null ? 'unlimited' : formatBytes(p.free)
       ])))
     })
 

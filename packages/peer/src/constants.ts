@@ -210,6 +210,20 @@ export const MAX_HEARTBEAT_INTERVAL = hour
 export const DEAD_AFTER_MISSED = 3
 
 /**
+ * A live peer is overdue once nothing at all has come from it, neither a heartbeat nor any other bytes, for its
+ * interval plus this share of it (at least OVERDUE_SLACK): it missed a beat. Puts and gets then turn to it only
+ * after every peer that is on time. A peer frozen moments ago (a laptop suspended, a hung process) keeps its
+ * connections open and answers nothing, and stays alive for the whole dead-after time; a put that picked it waited
+ * on it until then: 12.7–14.7 s for 16 MiB right after a get had already given up on it, with the default 5-s beats.
+ * Being overdue only reorders peers, so a peer that is merely slow to beat still gets its copies when others cannot
+ * take them, and a peer that sends anything is on time again.
+ */
+export const OVERDUE_AFTER = 0.5
+
+/** The least time past its interval a peer may stay silent before it is overdue: fast test beats jitter too. */
+export const OVERDUE_SLACK = 1 * second
+
+/**
  * libp2p's connection monitor pings each connection this often and drops one whose ping fails. Each ping is a new
  * stream on both ends, and a peer holds a connection to most others: 50 idle peers took 1.83–1.91% of a core each
  * with no monitor against 2.08–2.41 with pings every 30 s (alternating runs, same hour). Heartbeats catch a silent

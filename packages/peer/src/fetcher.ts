@@ -154,9 +154,10 @@ export class ChunkFetcher {
     const roomy = ranked.filter(p => p.free >= size).slice(0, ROOMY_CANDIDATES)
     // a set: where nobody is full, the roomy peers are the nearest ones again
     const placed = [...new Set([...ranked.slice(0, PLACEMENT_CANDIDATES), ...roomy])].map(p => p.id)
-    // a peer that stalled and has been silent since is asked last: it may be frozen, or the only holder
-    const unresponsive = (p: PeerId): boolean => this.#components.protocol.unresponsive(p)
-    for (const peer of [...this.#byScore(placed.filter(p => !unresponsive(p))), ...placed.filter(unresponsive)]) {
+    // a peer that stalled and has been silent since, or missed its last beat, is asked last: it may be frozen, or
+    // the only holder
+    const doubtful = (p: PeerId): boolean => this.#components.protocol.unresponsive(p) || this.#components.membership.isOverdue(p)
+    for (const peer of [...this.#byScore(placed.filter(p => !doubtful(p))), ...placed.filter(doubtful)]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer
@@ -167,7 +168,7 @@ export class ChunkFetcher {
     const now = Date.now()
     const late = this.#components.membership.peers().filter(p => !p.alive && now - p.lastSeen < LATE_PEER_WINDOW)
     const lastResort = rankPeers(cid, late).slice(0, PLACEMENT_CANDIDATES).map(p => p.id)
-    for (const peer of [...this.#byScore(fromDht), ...lastResort]) {
+    for (const peer of [...this.#byScore(fromDht.filter(p => !doubtful(p))), ...fromDht.filter(doubtful), ...lastResort]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer

@@ -1,6 +1,6 @@
 import { TypedEventEmitter } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DEAD_AFTER_MISSED, EARLY_BEAT_GAP, HEARTBEAT_INTERVAL, HEARTBEAT_PEERS, HEARTBEAT_TOPIC, PROTOCOL_VERSION, REDIAL_TIMEOUT, REJOIN_MAX_WAIT, REJOIN_WINDOW } from './constants.ts'
+import { DEAD_AFTER_MISSED, EARLY_BEAT_GAP, HEARTBEAT_INTERVAL, HEARTBEAT_PEERS, HEARTBEAT_TOPIC, OVERDUE_AFTER, OVERDUE_SLACK, PROTOCOL_VERSION, REDIAL_TIMEOUT, REJOIN_MAX_WAIT, REJOIN_WINDOW } from './constants.ts'
 import { decodeHeartbeat, encodeHeartbeat, scaledInterval } from './heartbeat.ts'
 import type { IonNetNode } from './node.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
@@ -167,6 +167,17 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   isAlive (peer: PeerId | string): boolean {
     const rec = this.#peers.get(peer.toString())
     return rec != null && this.#isFresh(rec, Date.now())
+  }
+
+  /**
+   * Whether a live peer missed its last beat: nothing, heartbeat or other bytes, came from it for its interval and
+   * then some (OVERDUE_AFTER). Transfers ask it after the peers that are on time; it may be frozen.
+   */
+  isOverdue (peer: PeerId | string): boolean {
+    const rec = this.#peers.get(peer.toString())
+    if (rec == null || !rec.alive) return false
+    const silence = Math.min(Date.now() - rec.lastSeen, this.#components.trafficSilence?.(rec.id.toString()) ?? Infinity)
+    return silence > rec.interval + Math.max(rec.interval * OVERDUE_AFTER, OVERDUE_SLACK)
   }
 
   get (peer: PeerId | string): PeerRecord | undefined {

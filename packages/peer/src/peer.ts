@@ -256,6 +256,7 @@ export class IonNetPeer {
     return this.membership.peers().map((p: PeerRecord) => ({
       peerId: p.id.toString(),
       alive: p.alive,
+      overdue: this.membership.isOverdue(p.id),
       connected: connected.has(p.id.toString()),
       lastSeenMs: now - p.lastSeen,
       heartbeatMs: p.interval,

@@ -85,10 +85,13 @@ export async function putFile (source: AsyncIterable<Uint8Array>, components: Pu
 export async function replicate (block: Block, replicas: number, components: PutComponents, signal?: AbortSignal): Promise<{ copies: number, errors: string[] }> {
   const { node, store, membership, announcer } = components
   const self = node.peerId
-  const candidates = rankPeers(block.cid, [
+  const ranked = rankPeers(block.cid, [
     { id: self, free: store.free, addrs: [] },
     ...membership.live().map(p => ({ id: p.id, free: p.free, addrs: p.addrs }))
   ]).filter(p => p.free >= block.bytes.length && !components.protocol.unresponsive(p.id))
+  // a peer that missed its last beat may be frozen: it gets a copy only where the peers on time cannot take them all
+  const overdue = ranked.filter(p => membership.isOverdue(p.id))
+  const candidates = overdue.length === 0 ? ranked : [...ranked.filter(p => !overdue.includes(p)), ...overdue]
   let copies = 0
   const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {
