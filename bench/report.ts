@@ -112,7 +112,7 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       ['bare putter, 3 copies (3 processes storing)', withShare(l?.barePutR3MiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream')],
       ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs)],
       ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs)],
-      [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename`, n(l?.chunkFileFsyncMiBs)]
+      [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename (median of ${l?.chunkFileFsyncPassesMiBs?.length ?? 1} passes)`, l?.chunkFileFsyncPassesMiBs == null ? n(l?.chunkFileFsyncMiBs) : `${n(l.chunkFileFsyncMiBs)} (${l.chunkFileFsyncPassesMiBs.map(n).join(', ')})`]
     ]),
     table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get CLI', 'get/Helia', 'get/TLS', 'get/noise', 'get/receiver', 'put r3/TLS', 'put r1/fsync', 'put r3/bare', 'put r1/bare'],
       r.plan.sizes.map((size) => {
