@@ -28,8 +28,8 @@ export interface Limits {
 
 /**
  * Passes of the chunk-file anchor, of which the median counts. One pass is under a second here, and a stall of the
- * shared disk during it once put the anchor at 90.3 MiB/s where every other run of the day measured 347.7–368.2, so
- * that IonNet's put with one copy passed its target at 139% of it. Nor the best pass: one that reuses blocks freed
+ * shared disk during it once put the anchor at 90.3 MiB/s where the day's other runs measured 302.5–469.7 (and one 827),
+ * so that IonNet's put with one copy passed its target at 139% of it. Nor the best pass: one that reuses blocks freed
  * moments before writes twice as fast as the others (chunkFiles).
  */
 const FSYNC_PASSES = 3
