@@ -57,7 +57,8 @@ function renderPeers (snap) {
     peerRow({ id: self.peerId, state: 'self', label: 'this peer', heartbeat: '–', chunks: self.chunks, bytes: self.bytes, free: self.capacity == null ? null : Math.max(0, self.capacity - self.bytes) })
   ]
   for (const p of snap.peers) {
-    rows.push(peerRow({ id: p.peerId, state: p.alive ? 'alive' : 'dead', label: p.alive ? 'alive' : 'dead', heartbeat: `${formatAge(p.lastSeenMs)} ago`, chunks: p.chunks, bytes: p.bytes, free: p.free }))
+    const state = p.alive ? (p.overdue ? 'overdue' : 'alive') : 'dead'
+    rows.push(peerRow({ id: p.peerId, state, label: state, heartbeat: `${formatAge(p.lastSeenMs)} ago`, chunks: p.chunks, bytes: p.bytes, free: p.free }))
   }
   const body = byId('peers').querySelector('tbody')
   body?.replaceChildren(...rows)
