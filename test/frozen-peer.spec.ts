@@ -16,6 +16,59 @@ async function chunkFiles (peer: TestPeer): Promise<string[]> {
   return names
 }
 
+/** What a test network holds: the file put on it, the reader that gets it, and the peer to freeze. */
+interface FrozenNetwork {
+  dir: string
+  reader: TestPeer
+  file: { path: string, sha256: string }
+  link: string
+  frozen: TestPeer
+  /** Chunk files the frozen peer held when it was picked. */
+  held: string[]
+}
+
+/**
+ * `storing` peers and a reader with no capacity (every chunk of its gets has to come from the others), pushed onto
+ * `peers` as they start so that a failed setup still cleans up, and a 16 MiB file put with 2 copies; picks the storing
+ * peer, other than the uploader, that holds the most of it, to be frozen.
+ */
+async function frozenSetup (storing: number, args: string[], peers: TestPeer[], dir: string): Promise<FrozenNetwork> {
+  peers.push(...await startNetwork(storing, { args }))
+  const reader = await startPeer({ bootstrap: [peers[0]], args: [...args, '--capacity', '0'] })
+  peers.push(reader)
+  await waitForMesh(peers)
+  const file = await randomFile(dir, 'first.bin', 16 * MiB)
+  const put = await peers[0].json(['put', file.path, '--replicas', '2'])
+  expect(put.minCopies).to.equal(2)
+  const counts = await Promise.all(peers.slice(1, storing).map(async p => ({ p, chunks: await chunkFiles(p) })))
+  counts.sort((a, b) => b.chunks.length - a.chunks.length)
+  expect(counts[0].chunks.length, 'chunks on the peer to freeze').to.be.greaterThan(0)
+  return { dir, reader, file, link: put.link, frozen: counts[0].p, held: counts[0].chunks }
+}
+
+/** Thaws the frozen peer (a stopped process would not act on the SIGTERM that cleanup sends) and stops them all. */
+async function frozenTeardown (peers: TestPeer[], dir: string | undefined, net: FrozenNetwork | undefined): Promise<void> {
+  net?.frozen.proc.kill('SIGCONT')
+  await cleanup(peers)
+  if (dir != null) await rm(dir, { recursive: true, force: true })
+}
+
+/** Gets `link` on `reader` into `out` and checks it is byte-identical to `file`. */
+async function expectIdenticalGet (reader: TestPeer, link: string, out: string, file: { sha256: string }): Promise<void> {
+  const r = await reader.run(['get', link, '-o', out])
+  expect(r.code, r.stderr).to.equal(0)
+  expect(await sha256File(out)).to.equal(file.sha256)
+}
+
+/** Puts 16 MiB with 3 copies from `uploader`, expects every copy stored without a warning, and reads it back on `reader`. */
+async function expectFullPut (uploader: TestPeer, reader: TestPeer, dir: string): Promise<void> {
+  const second = await randomFile(dir, 'second.bin', 16 * MiB)
+  const put = await uploader.json(['put', second.path, '--replicas', '3'])
+  expect(put.minCopies, put.warning).to.equal(3)
+  expect(put.warning).to.equal(undefined)
+  await expectIdenticalGet(reader, put.link, join(dir, 'second-out.bin'), second)
+}
+
 /**
  * A frozen peer (a suspended laptop, a hung process) differs from a crashed one: its connections stay open and no
  * reset ever comes, only silence. Membership is told to wait 1000 missed heartbeats before calling any peer dead, so
@@ -26,65 +79,29 @@ describe('a frozen peer, whose connections stay open and silent (SIGSTOP)', func
   this.timeout(120_000)
   const args = ['--dead-after', '1000', '--chunk-timeout', '3000']
   const peers: TestPeer[] = []
-  let dir: string
-  let reader: TestPeer
-  let frozen: TestPeer
-  let file: { path: string, sha256: string }
-  let link: string
-  let held: string[]
+  let dir: string | undefined
+  let net: FrozenNetwork
 
   before(async () => {
     dir = await tempDir()
-    peers.push(...await startNetwork(5, { args }))
-    // no capacity: every chunk of a get has to come from the others
-    reader = await startPeer({ bootstrap: [peers[0]], args: [...args, '--capacity', '0'] })
-    peers.push(reader)
-    await waitForMesh(peers)
-    file = await randomFile(dir, 'first.bin', 16 * MiB)
-    const put = await peers[0].json(['put', file.path, '--replicas', '2'])
-    expect(put.minCopies).to.equal(2)
-    link = put.link
-    // the storing peer, other than the uploader, that holds the most of the file
-    const counts = await Promise.all(peers.slice(1, 5).map(async p => ({ p, chunks: await chunkFiles(p) })))
-    counts.sort((a, b) => b.chunks.length - a.chunks.length)
-    frozen = counts[0].p
-    held = counts[0].chunks
-    expect(held.length, 'chunks on the peer to freeze').to.be.greaterThan(0)
+    net = await frozenSetup(5, args, peers, dir)
   })
 
-  after(async () => {
-    // a stopped process would not act on the SIGTERM that cleanup sends
-    frozen?.proc.kill('SIGCONT')
-    await cleanup(peers)
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(async () => { await frozenTeardown(peers, dir, net) })
 
   it('gets a file byte-identical from the other holders while one of them is frozen', async () => {
-    frozen.proc.kill('SIGSTOP')
-    const out = join(dir, 'first-out.bin')
-    const r = await reader.run(['get', link, '-o', out])
-    expect(r.code, r.stderr).to.equal(0)
-    expect(await sha256File(out)).to.equal(file.sha256)
+    net.frozen.proc.kill('SIGSTOP')
+    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
   })
 
   it('puts a file with every copy on live peers while a peer it would pick is frozen', async () => {
-    const second = await randomFile(dir, 'second.bin', 16 * MiB)
-    const put = await peers[0].json(['put', second.path, '--replicas', '3'])
-    expect(put.minCopies, put.warning).to.equal(3)
-    expect(put.warning).to.equal(undefined)
-    const out = join(dir, 'second-out.bin')
-    const r = await reader.run(['get', put.link, '-o', out])
-    expect(r.code, r.stderr).to.equal(0)
-    expect(await sha256File(out)).to.equal(second.sha256)
+    await expectFullPut(peers[0], net.reader, net.dir)
   })
 
   it('thawed, the peer still holds every chunk it had and gets the file itself', async () => {
-    frozen.proc.kill('SIGCONT')
-    expect(await chunkFiles(frozen)).to.include.members(held)
-    const out = join(dir, 'first-thawed.bin')
-    const r = await frozen.run(['get', link, '-o', out])
-    expect(r.code, r.stderr).to.equal(0)
-    expect(await sha256File(out)).to.equal(file.sha256)
+    net.frozen.proc.kill('SIGCONT')
+    expect(await chunkFiles(net.frozen)).to.include.members(net.held)
+    await expectIdenticalGet(net.frozen, net.link, join(net.dir, 'first-thawed.bin'), net.file)
   })
 })
 
@@ -97,63 +114,35 @@ describe('a peer frozen long enough to miss its heartbeats', function () {
   this.timeout(20_000)
   const args = ['--dead-after', '1000', '--chunk-timeout', '60000']
   const peers: TestPeer[] = []
-  let dir: string
-  let reader: TestPeer
-  let frozen: TestPeer
-  let file: { path: string, sha256: string }
-  let link: string
+  let dir: string | undefined
+  let net: FrozenNetwork
 
   before(async function () {
     this.timeout(90_000)
     dir = await tempDir()
-    peers.push(...await startNetwork(4, { args }))
-    reader = await startPeer({ bootstrap: [peers[0]], args: [...args, '--capacity', '0'] })
-    peers.push(reader)
-    await waitForMesh(peers)
-    file = await randomFile(dir, 'first.bin', 16 * MiB)
-    const put = await peers[0].json(['put', file.path, '--replicas', '2'])
-    expect(put.minCopies).to.equal(2)
-    link = put.link
-    const counts = await Promise.all(peers.slice(1, 4).map(async p => ({ p, chunks: await chunkFiles(p) })))
-    counts.sort((a, b) => b.chunks.length - a.chunks.length)
-    frozen = counts[0].p
-    expect(counts[0].chunks.length, 'chunks on the peer to freeze').to.be.greaterThan(0)
-    frozen.proc.kill('SIGSTOP')
+    net = await frozenSetup(4, args, peers, dir)
+    net.frozen.proc.kill('SIGSTOP')
   })
 
-  after(async () => {
-    frozen?.proc.kill('SIGCONT')
-    await cleanup(peers)
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(async () => { await frozenTeardown(peers, dir, net) })
 
   it('lists the frozen peer as overdue once it misses a heartbeat, alive all the same', async () => {
-    for (const viewer of [peers[0], reader]) {
+    for (const viewer of [peers[0], net.reader]) {
       const row = await waitFor(async () => {
         const { peers: rows } = await viewer.json(['peers'])
-        return rows.find((r: any) => r.peerId === frozen.peerId && r.overdue === true)
+        return rows.find((r: any) => r.peerId === net.frozen.peerId && r.overdue === true)
       }, { timeout: 10_000, message: 'the frozen peer listed as overdue' })
       expect(row.alive).to.equal(true)
     }
     const table = await peers[0].run(['peers'])
-    expect(table.stdout.split('\n').find(line => line.includes(frozen.peerId))).to.match(/\boverdue\b/)
+    expect(table.stdout.split('\n').find(line => line.includes(net.frozen.peerId))).to.match(/\boverdue\b/)
   })
 
   it('gets a file from the holders on time, without waiting on the overdue one first', async () => {
-    const out = join(dir, 'first-out.bin')
-    const r = await reader.run(['get', link, '-o', out])
-    expect(r.code, r.stderr).to.equal(0)
-    expect(await sha256File(out)).to.equal(file.sha256)
+    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
   })
 
   it('puts every copy on the peers on time', async () => {
-    const second = await randomFile(dir, 'second.bin', 16 * MiB)
-    const put = await peers[0].json(['put', second.path, '--replicas', '3'])
-    expect(put.minCopies, put.warning).to.equal(3)
-    expect(put.warning).to.equal(undefined)
-    const out = join(dir, 'second-out.bin')
-    const r = await reader.run(['get', put.link, '-o', out])
-    expect(r.code, r.stderr).to.equal(0)
-    expect(await sha256File(out)).to.equal(second.sha256)
+    await expectFullPut(peers[0], net.reader, net.dir)
   })
 })
