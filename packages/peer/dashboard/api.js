@@ -6,7 +6,7 @@
  */
 
 /**
- * @typedef {{ peerId: string, alive: boolean, connected: boolean, lastSeenMs: number, addrs: string[], chunks: number, bytes: number, free: number | null }} PeerSummary
+ * @typedef {{ peerId: string, alive: boolean, overdue: boolean, connected: boolean, lastSeenMs: number, addrs: string[], chunks: number, bytes: number, free: number | null }} PeerSummary
  * @typedef {{ peerId: string, addrs: string[], chunks: number, bytes: number, capacity: number | null, private: boolean, heartbeatsDropped: number }} PeerIdentity
  * @typedef {{ cid: string, link: string, name: string, size: number, replicas: number, added: string, blocks: number, copies: number[], ageMs: number | null, error?: string }} FileCopies
  * @typedef {{ cid: string, from: string, to: string, ms: number, bytes: number, reason: 'repair' | 'rebalance' | 'scrub', at: number }} RepairRecord
