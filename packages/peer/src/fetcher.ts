@@ -1,7 +1,7 @@
 import { DEFAULT_REPLICAS, cidForChunk } from '@ionnet/chunk-store'
 import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
 import { ChunkUnavailableError } from './errors.ts'
-import { rankPeers } from './placement.ts'
+import { rankPeers, splitDoubtful } from './placement.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
 import type { Membership } from './membership.ts'
 import type { IonNetNode } from './node.ts'
@@ -157,7 +157,8 @@ export class ChunkFetcher {
     // a peer that stalled and has been silent since, or missed its last beat, is asked last: it may be frozen, or
     // the only holder
     const doubtful = (p: PeerId): boolean => this.#components.protocol.unresponsive(p) || this.#components.membership.isOverdue(p)
-    for (const peer of [...this.#byScore(placed.filter(p => !doubtful(p))), ...placed.filter(doubtful)]) {
+    const nearby = splitDoubtful(placed, doubtful)
+    for (const peer of [...this.#byScore(nearby.sound), ...nearby.doubtful]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer
@@ -168,7 +169,8 @@ export class ChunkFetcher {
     const now = Date.now()
     const late = this.#components.membership.peers().filter(p => !p.alive && now - p.lastSeen < LATE_PEER_WINDOW)
     const lastResort = rankPeers(cid, late).slice(0, PLACEMENT_CANDIDATES).map(p => p.id)
-    for (const peer of [...this.#byScore(fromDht.filter(p => !doubtful(p))), ...fromDht.filter(doubtful), ...lastResort]) {
+    const recorded = splitDoubtful(fromDht, doubtful)
+    for (const peer of [...this.#byScore(recorded.sound), ...recorded.doubtful, ...lastResort]) {
       if (tried.has(peer.toString())) continue
       tried.add(peer.toString())
       yield peer

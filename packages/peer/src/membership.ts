@@ -175,9 +175,7 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
    */
   isOverdue (peer: PeerId | string): boolean {
     const rec = this.#peers.get(peer.toString())
-    if (rec == null || !rec.alive) return false
-    const silence = Math.min(Date.now() - rec.lastSeen, this.#components.trafficSilence?.(rec.id.toString()) ?? Infinity)
-    return silence > rec.interval + Math.max(rec.interval * OVERDUE_AFTER, OVERDUE_SLACK)
+    return rec?.alive === true && this.#silentFor(rec, Date.now(), rec.interval + Math.max(rec.interval * OVERDUE_AFTER, OVERDUE_SLACK))
   }
 
   get (peer: PeerId | string): PeerRecord | undefined {
@@ -289,13 +287,17 @@ export class Membership extends TypedEventEmitter<MembershipEvents> {
   }
 
   #isFresh (rec: PeerRecord, now: number): boolean {
-    const window = rec.interval * this.deadAfter
-    if (now - rec.lastSeen <= window) return true
+    return !this.#silentFor(rec, now, rec.interval * this.deadAfter)
+  }
+
+  /** Whether neither a heartbeat nor any other bytes came from the peer for more than `ms`. */
+  #silentFor (rec: PeerRecord, now: number, ms: number): boolean {
+    if (now - rec.lastSeen <= ms) return false
     // a peer whose chunks (or any bytes) keep reaching us stays alive, whatever became of its heartbeats: on a link
     // that its chunks fill, its beats queue behind them. Taken for dead, a busy peer was hung up on with its chunks
     // in flight: a netlab get through a 10 Mbit/s link lost two of its three chunks 3.7 s in, and took 7.5–12.8 s
     // instead of about 4.5
-    return (this.#components.trafficSilence?.(rec.id.toString()) ?? Infinity) <= window
+    return (this.#components.trafficSilence?.(rec.id.toString()) ?? Infinity) > ms
   }
 }
 

@@ -45,3 +45,13 @@ export function rankPeers<T extends { id: PeerId }> (cid: CID, peers: T[]): T[] 
     .sort((x, y) => compareDistance(target, x.k, y.k))
     .map(x => x.p)
 }
+
+/**
+ * Splits peers into those that seem sound and those `doubtful` says may be frozen (overdue, or silent since a stall),
+ * each in its given order: the doubtful ones are asked, or given copies, only after every other peer.
+ */
+export function splitDoubtful<T> (peers: T[], doubtful: (peer: T) => boolean): { sound: T[], doubtful: T[] } {
+  const split = { sound: [] as T[], doubtful: [] as T[] }
+  for (const p of peers) (doubtful(p) ? split.doubtful : split.sound).push(p)
+  return split
+}

@@ -4,7 +4,7 @@ import map from 'it-map'
 import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '@ionnet/manifest'
 import { PUT_WINDOW_BYTES, STORE_ATTEMPTS } from './constants.ts'
 import { StoreFailedError } from './errors.ts'
-import { rankPeers } from './placement.ts'
+import { rankPeers, splitDoubtful } from './placement.ts'
 import { asCompleted, chunksInWindow } from './window.ts'
 import type { Announcer } from './announcer.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
@@ -90,8 +90,8 @@ export async function replicate (block: Block, replicas: number, components: Put
     ...membership.live().map(p => ({ id: p.id, free: p.free, addrs: p.addrs }))
   ]).filter(p => p.free >= block.bytes.length && !components.protocol.unresponsive(p.id))
   // a peer that missed its last beat may be frozen: it gets a copy only where the peers on time cannot take them all
-  const overdue = ranked.filter(p => membership.isOverdue(p.id))
-  const candidates = overdue.length === 0 ? ranked : [...ranked.filter(p => !overdue.includes(p)), ...overdue]
+  const { sound, doubtful } = splitDoubtful(ranked, p => membership.isOverdue(p.id))
+  const candidates = [...sound, ...doubtful]
   let copies = 0
   const errors: string[] = []
   for (let i = 0; i < candidates.length && copies < replicas;) {

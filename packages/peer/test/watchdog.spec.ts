@@ -41,9 +41,9 @@ describe('watchdog of a chunk exchange', () => {
       watchdog.expect(fakeStream(), clock, 'peer-a', { limit: 200, silence: () => performance.now() - heard })
       // anything from the peer itself, on any connection, keeps its fetch going
       const talk = setInterval(() => { heard = performance.now() }, 50)
-      await new Promise(resolve => setTimeout(resolve, 400))
+      const failedWhileTalking = await until(() => watchdog.signal.aborted, 400)
       clearInterval(talk)
-      expect(watchdog.signal.aborted, 'while the peer talks').to.equal(false)
+      expect(failedWhileTalking, 'while the peer talks').to.equal(false)
       expect(await until(() => watchdog.signal.aborted, 2000)).to.equal(true)
       expect(watchdog.signal.reason.message).to.match(/heard nothing from the peer for \d+ ms/)
       expect(other.signal.aborted, 'the busy peer\'s exchange').to.equal(false)
