@@ -20,10 +20,14 @@ function derive (secret: Uint8Array, info: string): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', secret, NO_SALT, info, KEY_BYTES))
 }
 
-/** AES-256-GCM; returns ciphertext || tag in one buffer. */
-export function seal (key: Uint8Array, plain: Uint8Array): Uint8Array {
+/**
+ * AES-256-GCM; returns ciphertext || tag in one buffer: `into` when given (it must hold exactly that many bytes),
+ * otherwise a new one.
+ */
+export function seal (key: Uint8Array, plain: Uint8Array, into?: Uint8Array): Uint8Array {
   const cipher = createCipheriv('aes-256-gcm', key, ZERO_NONCE, { authTagLength: TAG_BYTES })
-  const sealed = Buffer.allocUnsafe(plain.byteLength + TAG_BYTES)
+  const sealed = into ?? Buffer.allocUnsafe(plain.byteLength + TAG_BYTES)
+  if (sealed.byteLength !== plain.byteLength + TAG_BYTES) throw new RangeError(`seal: a chunk of ${plain.byteLength} bytes seals into ${plain.byteLength + TAG_BYTES}, not ${sealed.byteLength}`)
   const body = cipher.update(plain)
   sealed.set(body, 0)
   const rest = cipher.final()

@@ -4,7 +4,8 @@ import { chunk } from './chunker.ts'
 import { chunkKey, nodeKey, seal } from './cipher.ts'
 import { cidForChunk } from './cid.ts'
 import {
-  CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, DEFAULT_RECORD_SHA256, KEY_BYTES, MAX_CHUNK_SIZE, MAX_FANOUT, MIN_CHUNK_SIZE, MIN_FANOUT
+  CIPHER, DEFAULT_CHUNK_SIZE, DEFAULT_FANOUT, DEFAULT_RECORD_SHA256, KEY_BYTES, MAX_CHUNK_SIZE, MAX_FANOUT, MIN_CHUNK_SIZE, MIN_FANOUT,
+  TAG_BYTES
 } from './constants.ts'
 import { checkName, encodeNode, encodeRoot } from './format.ts'
 import type { Block, EncodedFile, EncodeOptions, Manifest } from './index.ts'
@@ -16,6 +17,7 @@ interface Settings {
   chunkSize: number
   fanout: number
   sha256: boolean
+  allocate?: (bytes: number) => Uint8Array
   signal?: AbortSignal
 }
 
@@ -53,7 +55,7 @@ function resolve (options: EncodeOptions): Settings {
   if (!Number.isSafeInteger(fanout) || fanout < MIN_FANOUT || fanout > MAX_FANOUT) {
     throw new RangeError(`encodeFile: fanout must be an integer from ${MIN_FANOUT} to ${MAX_FANOUT}`)
   }
-  return { name, chunkSize, fanout, sha256: options.sha256 ?? DEFAULT_RECORD_SHA256, signal: options.signal }
+  return { name, chunkSize, fanout, sha256: options.sha256 ?? DEFAULT_RECORD_SHA256, allocate: options.allocate, signal: options.signal }
 }
 
 async function * encode (source: Source, settings: Settings, done: (encoded: EncodedFile) => void): AsyncGenerator<Block, void, undefined> {
@@ -69,7 +71,7 @@ async function * encode (source: Source, settings: Settings, done: (encoded: Enc
     signal?.throwIfAborted()
     fileHash?.update(plain)
     size += plain.byteLength
-    const bytes = seal(chunkKey(secret, index++), plain)
+    const bytes = seal(chunkKey(secret, index++), plain, settings.allocate?.(plain.byteLength + TAG_BYTES))
     const cid = cidForChunk(bytes)
     yield { cid, bytes, kind: 'data' }
     yield * tree.add(cid.bytes)

@@ -43,6 +43,7 @@
 import type { CID } from 'multiformats/cid'
 
 import { cidForChunk as cidForChunkImpl } from './cid.ts'
+import { TAG_BYTES } from './constants.ts'
 import { decodeManifest as decodeManifestImpl, decryptChunk as decryptChunkImpl, fileBlocks as fileBlocksImpl, walkChunks as walkChunksImpl } from './decoder.ts'
 import { encodeFile as encodeFileImpl } from './encoder.ts'
 import { formatLink as formatLinkImpl, parseLink as parseLinkImpl } from './link.ts'
@@ -121,6 +122,14 @@ export interface EncodeOptions {
    * authenticated under its position's key.
    */
   sha256?: boolean
+  /**
+   * Gives the buffer each data chunk is sealed into, of exactly `bytes` bytes (the chunk's plaintext plus its 16-byte
+   * tag); by default a new one per chunk. A caller that knows when it is done with a block's bytes can hand the same
+   * few buffers out again and again: a file's ciphertext then leaves no garbage for the collector, which otherwise
+   * holds up the writer's thread to sweep a chunk's worth per chunk. The buffer must not be in use elsewhere until
+   * its block has been dealt with. Manifest nodes and the root always get buffers of their own.
+   */
+  allocate?: (bytes: number) => Uint8Array
   /** Aborts the block stream with the signal's reason. */
   signal?: AbortSignal
 }
@@ -204,6 +213,11 @@ export function fileBlocks (link: Link, manifest: Manifest, fetch: FetchBlock, o
  */
 export function decryptChunk (manifest: Manifest, ref: ChunkRef, bytes: Uint8Array, options?: { verified?: boolean }): Uint8Array {
   return decryptChunkImpl(manifest, ref, bytes, options)
+}
+
+/** Bytes a data chunk of `plainBytes` takes once sealed: its ciphertext plus the 16-byte GCM tag. */
+export function sealedSize (plainBytes: number): number {
+  return plainBytes + TAG_BYTES
 }
 
 /** The CID of block bytes: CIDv1, raw codec, sha2-256, computed synchronously. */

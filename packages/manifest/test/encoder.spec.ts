@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { decode } from 'cborg'
 import { CID } from 'multiformats/cid'
-import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '../src/index.ts'
+import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink, sealedSize } from '../src/index.ts'
 import { encodeToStore, hkdf, openBytes, prng, randomPieces, readFile } from './helpers.ts'
 import type { Block } from '../src/index.ts'
 import type { Encoded } from './helpers.ts'
@@ -185,6 +185,33 @@ describe('encodeFile', () => {
         }
       }, /stop here/)
       assert.equal(seen, 3)
+    })
+
+    it('seals every data chunk into the buffer allocate gives, which may be one buffer reused once its block is dealt with', async () => {
+      const data = randomBytes(5 * 64 + 7)
+      const reused = new Uint8Array(sealedSize(64))
+      const asked: number[] = []
+      const allocate = (bytes: number): Uint8Array => {
+        asked.push(bytes)
+        return bytes === reused.byteLength ? reused : new Uint8Array(bytes)
+      }
+      const { blocks, result } = encodeFile([data], { chunkSize: 64, allocate })
+      const store = new Map<string, Uint8Array>()
+      let inReused = 0
+      for await (const block of blocks) {
+        if (block.bytes === reused) inReused++
+        // what a put does before it hands the buffer back: the block is stored elsewhere
+        store.set(block.cid.toString(), block.bytes.slice())
+      }
+      assert.deepEqual(asked, [80, 80, 80, 80, 80, 23])
+      assert.equal(inReused, 5)
+      const { bytes } = await readFile(formatLink(result().link), store)
+      assert.ok(Buffer.from(bytes).equals(data))
+    })
+
+    it('throws RangeError when allocate gives a buffer of the wrong size', async () => {
+      const { blocks } = encodeFile([randomBytes(100)], { chunkSize: 64, allocate: bytes => new Uint8Array(bytes - 1) })
+      await assert.rejects(async () => { for await (const _ of blocks) { /* drain */ } }, RangeError)
     })
   })
 })
