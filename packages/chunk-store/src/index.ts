@@ -124,7 +124,8 @@ export interface ChunkStore {
   has(cid: CID): Promise<boolean>
   /**
    * Stores a chunk after checking its bytes hash to the CID (unless `verify: false`). Storing a chunk
-   * already held writes nothing but raises its recorded replicas to the larger value.
+   * already held writes nothing but raises its recorded replicas to the larger value. Once it settles the store
+   * holds no reference to `bytes`: the caller may reuse them.
    */
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<void>
   /** Like put, for bytes arriving in pieces: never holds the whole chunk, and stops at the first byte over a limit. */

@@ -1,7 +1,8 @@
 import { isLoopback } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import map from 'it-map'
-import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink } from '@ionnet/manifest'
+import { DEFAULT_CHUNK_SIZE, encodeFile, formatLink, sealedSize } from '@ionnet/manifest'
+import { BufferPool } from './buffer-pool.ts'
 import { PUT_WINDOW_BYTES, STORE_ATTEMPTS } from './constants.ts'
 import { StoreFailedError } from './errors.ts'
 import { rankPeers, splitDoubtful } from './placement.ts'
@@ -41,20 +42,31 @@ export interface PutOptions {
  * (this peer included, when it is among them), with a window of blocks in flight.
  */
 export async function putFile (source: AsyncIterable<Uint8Array>, components: PutComponents, options: PutOptions): Promise<PutResult> {
-  const encoded = encodeFile(counted(source, options.onProgress), { name: options.name, chunkSize: options.chunkSize, signal: options.signal })
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE
+  // a chain carries all of a chunk's copies but leaves this peer once: the window counts what this peer sends
+  const chained = components.membership.live().some(p => !onThisMachine(components.node.getConnections(p.id), p.addrs))
+  const window = options.window ?? putWindow(chunkSize, chained ? 1 : options.replicas)
+  // the window's chunks, and the one being sealed while the window is full
+  const buffers = new BufferPool(sealedSize(chunkSize), window + 1)
+  const encoded = encodeFile(counted(source, options.onProgress), {
+    name: options.name,
+    chunkSize,
+    allocate: bytes => buffers.take(bytes),
+    signal: options.signal
+  })
   let minCopies = Infinity
   let blocks = 0
   let firstError: string | undefined
   const tasks = map(encoded.blocks, block => async () => {
     const { copies, errors } = await replicate(block, options.replicas, components, options.signal)
+    // every exchange with its bytes ended in an answer: none of them can still be sending. After a failure the
+    // buffer is left to the collector, since an aborted stream's bytes may still be queued
+    if (block.kind === 'data' && errors.length === 0) buffers.give(block.bytes)
     if (copies === 0) throw new StoreFailedError(`no peer could store chunk ${block.cid.toString()}: ${errors[0] ?? 'this peer and every live peer are full'}`)
     minCopies = Math.min(minCopies, copies)
     blocks++
     if (copies < options.replicas) firstError ??= errors[0]
   })
-  // a chain carries all of a chunk's copies but leaves this peer once: the window counts what this peer sends
-  const chained = components.membership.live().some(p => !onThisMachine(components.node.getConnections(p.id), p.addrs))
-  const window = options.window ?? putWindow(options.chunkSize ?? DEFAULT_CHUNK_SIZE, chained ? 1 : options.replicas)
   for await (const _ of asCompleted(tasks, window)) { /* drain */ }
   const { link, manifest } = encoded.result()
   const result: PutResult = {
