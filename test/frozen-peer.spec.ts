@@ -32,9 +32,9 @@ interface FrozenNetwork {
  * `peers` as they start so that a failed setup still cleans up, and a 16 MiB file put with 2 copies; picks the storing
  * peer, other than the uploader, that holds the most of it, to be frozen.
  */
-async function frozenSetup (storing: number, args: string[], peers: TestPeer[], dir: string): Promise<FrozenNetwork> {
-  peers.push(...await startNetwork(storing, { args }))
-  const reader = await startPeer({ bootstrap: [peers[0]], args: [...args, '--capacity', '0'] })
+async function frozenSetup (storing: number, args: string[], peers: TestPeer[], dir: string, heartbeat?: number): Promise<FrozenNetwork> {
+  peers.push(...await startNetwork(storing, { args, heartbeat }))
+  const reader = await startPeer({ bootstrap: [peers[0]], args: [...args, '--capacity', '0'], heartbeat })
   peers.push(reader)
   await waitForMesh(peers)
   const file = await randomFile(dir, 'first.bin', 16 * MiB)
@@ -144,5 +144,32 @@ describe('a peer frozen long enough to miss its heartbeats', function () {
 
   it('puts every copy on the peers on time', async () => {
     await expectFullPut(peers[0], net.reader, net.dir)
+  })
+})
+
+/**
+ * The freeze comes just before a get, so the get asks the frozen holder for chunks before anyone can know: with
+ * heartbeats 4 s apart it counts as overdue only 6 s later. Its stall detection is slow (`--chunk-timeout 60000`: a
+ * get gives up on a silent peer after 24 s), so only asking another holder as well, once the frozen one has been
+ * silent for 3 s, gets the file within the test's limit.
+ */
+describe('a holder frozen as a get begins, before anyone notices', function () {
+  this.timeout(15_000)
+  const args = ['--dead-after', '1000', '--chunk-timeout', '60000']
+  const peers: TestPeer[] = []
+  let dir: string | undefined
+  let net: FrozenNetwork
+
+  before(async function () {
+    this.timeout(90_000)
+    dir = await tempDir()
+    net = await frozenSetup(4, args, peers, dir, 4000)
+  })
+
+  after(async () => { await frozenTeardown(peers, dir, net) })
+
+  it('gets the file from the other holders without waiting for the frozen one to time out', async () => {
+    net.frozen.proc.kill('SIGSTOP')
+    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
   })
 })

@@ -2,7 +2,7 @@ import { ChunkMismatchError, cidForChunk } from '@ionnet/chunk-store'
 import { lpStream } from '@libp2p/utils'
 import { CHUNK_PROTOCOL, CHUNK_TIMEOUT, MAX_HEADER_SIZE, PUT_PROGRESS_INTERVAL } from './constants.ts'
 import { ProtocolError, RemoteError } from './errors.ts'
-import { Stalls, TransferClock, Watchdog, peerSilence } from './watchdog.ts'
+import { Stalls, TransferClock, Watchdog, hedgeSilence, peerSilence } from './watchdog.ts'
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './messages.ts'
 import type { ChunkStore } from '@ionnet/chunk-store'
 import type { Request, Response } from './messages.ts'
@@ -152,6 +152,11 @@ export class ChunkProtocol {
    */
   silenceOf (peer: string): number {
     return Math.min(this.#clock.silenceOf(peer), this.#components.trafficSilence?.(peer) ?? Infinity)
+  }
+
+  /** ms of silence from a fetch's peer after which the fetch asks another peer as well (`hedgeSilence`). */
+  get hedgeAfter (): number {
+    return hedgeSilence(this.#timeout)
   }
 
   /**

@@ -113,6 +113,18 @@ export const CHUNK_TIMEOUT = 20 * second
 export const PEER_SILENCE = 8 * second
 
 /**
+ * A fetch whose peer has sent nothing at all for this long, since the fetch began, asks the next candidate as well,
+ * and takes whichever answer comes first. The silent exchange goes on meanwhile: the peer may be the only holder, or
+ * just slow to start. A holder frozen while a get asked it for a chunk held the get's in-order window until
+ * PEER_SILENCE ended the exchange: a get started at the freeze took 8.3 s instead of half a second. 1 s is several
+ * times a chunk's round trip on loopback (20 ms), and far above the gaps between a sending peer's bytes on a slow link.
+ */
+export const HEDGE_SILENCE = 1 * second
+
+/** How often a fetch with one peer asked checks whether that peer went silent (HEDGE_SILENCE). */
+export const HEDGE_CHECK_INTERVAL = 100
+
+/**
  * Bytes per second below which the bytes this peer sends count as stuck: 256 kbit/s. An exchange that sends may take
  * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, and every byte it begins to
  * send while the exchange runs, needs at this rate, since they all share one uplink: a put from a 2 Mbit/s uplink with

@@ -1,5 +1,5 @@
 import { DEFAULT_REPLICAS, cidForChunk } from '@ionnet/chunk-store'
-import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
+import { FIND_PROVIDERS_TIMEOUT, HEDGE_CHECK_INTERVAL, MAX_PROVIDERS } from './constants.ts'
 import { ChunkUnavailableError } from './errors.ts'
 import { rankPeers, splitDoubtful } from './placement.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
@@ -121,27 +121,95 @@ export class ChunkFetcher {
       if (attempt > 0) await sleep(RETRY_BACKOFF * attempt, options.signal)
       errors = []
       let transient = 0
-      for await (const peer of this.#candidates(cid, new Set(notFound), options.size, options.signal)) {
+      const answer = await this.#firstAnswer(cid, new Set(notFound), guarded, options, (peer, err) => {
+        if (fatal != null) throw fatal.error
         options.signal?.throwIfAborted()
-        try {
-          const opened = await this.#components.protocol.fetch(peer, cid, guarded, options)
-          this.#reward(peer)
-          return opened
-        } catch (err: any) {
-          if (fatal != null) throw fatal.error
-          options.signal?.throwIfAborted()
-          if (err.remoteCode === 'ERR_CHUNK_NOT_FOUND') notFound.add(peer.toString())
-          else {
-            transient++
-            this.#penalize(peer, err)
-          }
-          errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
-          log('fetching %s from %p failed: %s', cid, peer, err.message)
+        if (err.remoteCode === 'ERR_CHUNK_NOT_FOUND') notFound.add(peer.toString())
+        else {
+          transient++
+          this.#penalize(peer, err)
         }
-      }
+        errors.push(`${peer.toString().slice(-8)}: ${err.remoteCode ?? err.name}`)
+        log('fetching %s from %p failed: %s', cid, peer, err.message)
+      })
+      if (answer !== undefined) return answer.value
       if (transient === 0) break
     }
     throw new ChunkUnavailableError(`no reachable peer has chunk ${cid.toString()}${errors.length > 0 ? ` (tried ${errors.join(', ')})` : ''}`)
+  }
+
+  /**
+   * Asks the candidates for the chunk one after the other until one answers with it. While the peer asked has sent
+   * nothing at all since the request began, for the protocol's `hedgeAfter`, the next candidate is asked as well and
+   * the first answer wins: a frozen holder never answers and never resets, and its exchange would hold the get until
+   * the peer silence limit ended it. At most two peers are asked at once, and the exchange that did not win is ended.
+   * Calls `failed` for each peer whose exchange failed (it may throw to end the fetch); resolves undefined when every
+   * candidate failed.
+   */
+  async #firstAnswer<T> (cid: CID, tried: Set<string>, judge: (bytes: Uint8Array) => T | undefined, options: FetchOptions, failed: (peer: PeerId, err: any) => void): Promise<{ value: T } | undefined> {
+    const { protocol } = this.#components
+    // ends a DHT lookup for more candidates once an answer came
+    const done = new AbortController()
+    const signal = options.signal == null ? done.signal : AbortSignal.any([options.signal, done.signal])
+    const candidates = this.#candidates(cid, tried, options.size, signal)
+    const asking = new Map<PeerId, Asked<T>>()
+    let pulling: Promise<Outcome<T>> | undefined
+    let exhausted = false
+    const pull = (): void => {
+      if (pulling != null || exhausted) return
+      pulling = candidates.next().then(
+        next => next.done === true ? { kind: 'exhausted' } : { kind: 'candidate', peer: next.value },
+        error => ({ kind: 'exhausted', error })
+      )
+    }
+    const ask = (peer: PeerId): void => {
+      const stop = new AbortController()
+      const outcome: Promise<Outcome<T>> = protocol.fetch(peer, cid, judge, { signal: options.signal == null ? stop.signal : AbortSignal.any([options.signal, stop.signal]) })
+        .then(value => ({ kind: 'answer', peer, value }), error => ({ kind: 'failed', peer, error }))
+      asking.set(peer, { since: Date.now(), stop, outcome })
+    }
+    pull()
+    try {
+      while (true) {
+        const waits = [...asking.values()].map(a => a.outcome)
+        if (pulling != null) waits.push(pulling)
+        if (waits.length === 0) return undefined
+        // one peer asked and no other on the way: look again shortly whether it went silent
+        const check = asking.size === 1 && pulling == null && !exhausted ? delay(HEDGE_CHECK_INTERVAL) : undefined
+        if (check != null) waits.push(check.done)
+        const outcome = await Promise.race(waits)
+        check?.cancel()
+        if (outcome.kind === 'answer') {
+          this.#reward(outcome.peer)
+          return { value: outcome.value }
+        } else if (outcome.kind === 'failed') {
+          asking.delete(outcome.peer)
+          failed(outcome.peer, outcome.error)
+          if (asking.size === 0) pull()
+        } else if (outcome.kind === 'candidate') {
+          pulling = undefined
+          options.signal?.throwIfAborted()
+          ask(outcome.peer)
+        } else if (outcome.kind === 'exhausted') {
+          pulling = undefined
+          exhausted = true
+          options.signal?.throwIfAborted()
+          if (outcome.error != null) throw outcome.error
+        } else {
+          const [[peer, asked]] = asking
+          const silent = Math.min(Date.now() - asked.since, protocol.silenceOf(peer.toString()))
+          if (silent >= protocol.hedgeAfter) pull()
+        }
+      }
+    } finally {
+      done.abort()
+      void candidates.return(undefined).catch(() => {})
+      for (const [peer, asked] of asking) {
+        asked.stop.abort()
+        // it stayed silent while another peer answered: ask it after the others next time
+        if (protocol.silenceOf(peer.toString()) >= protocol.hedgeAfter) this.#penalize(peer, new Error('silent while another peer answered'))
+      }
+    }
   }
 
   /** Forgets scores, e.g. after the network changed a lot. */
@@ -213,6 +281,28 @@ export class ChunkFetcher {
     const score = MISBEHAVIOUR.has(err.name) ? SCORE_MIN : (this.#scores.get(k) ?? 0) - SCORE_PENALTY
     this.#scores.set(k, Math.max(SCORE_MIN, score))
   }
+}
+
+/** A chunk request under way in a fetch. */
+interface Asked<T> {
+  since: number
+  stop: AbortController
+  outcome: Promise<Outcome<T>>
+}
+
+/** What a fetch waits for next: a peer's answer or failure, the next candidate (or none left), or a timer. */
+type Outcome<T> =
+  | { kind: 'answer', peer: PeerId, value: T }
+  | { kind: 'failed', peer: PeerId, error: any }
+  | { kind: 'candidate', peer: PeerId }
+  | { kind: 'exhausted', error?: any }
+  | { kind: 'check' }
+
+/** A timer to race against other promises, cancelled once the race is over. */
+function delay (ms: number): { done: Promise<{ kind: 'check' }>, cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const done = new Promise<{ kind: 'check' }>(resolve => { timer = setTimeout(() => { resolve({ kind: 'check' }) }, ms) })
+  return { done, cancel: () => { clearTimeout(timer) } }
 }
 
 async function sleep (ms: number, signal?: AbortSignal): Promise<void> {

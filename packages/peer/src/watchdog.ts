@@ -1,4 +1,4 @@
-import { CHUNK_TIMEOUT, MIN_TRANSFER_RATE, PEER_SILENCE } from './constants.ts'
+import { CHUNK_TIMEOUT, HEDGE_SILENCE, MIN_TRANSFER_RATE, PEER_SILENCE } from './constants.ts'
 import type { Stream } from '@libp2p/interface'
 
 /**
@@ -36,6 +36,11 @@ export class TransferClock {
  */
 export function peerSilence (idle: number): number {
   return Math.max(PEER_SILENCE, idle * PEER_SILENCE / CHUNK_TIMEOUT)
+}
+
+/** How long a fetch's peer may be silent before the next candidate is asked too, given the idle time: HEDGE_SILENCE, scaled as peerSilence is. */
+export function hedgeSilence (idle: number): number {
+  return Math.max(HEDGE_SILENCE, idle * HEDGE_SILENCE / CHUNK_TIMEOUT)
 }
 
 /**
