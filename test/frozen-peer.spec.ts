@@ -53,6 +53,31 @@ async function frozenTeardown (peers: TestPeer[], dir: string | undefined, net: 
   if (dir != null) await rm(dir, { recursive: true, force: true })
 }
 
+/**
+ * Registers, in the describe that calls it, hooks that set up a network with a peer to freeze (frozenSetup, within
+ * 90 s) before its tests, freezing that peer at once where `freeze` says so, and tear it all down after them. Returns
+ * the peers, added as they start, and the network once it is set up.
+ */
+function useFrozenNetwork (storing: number, args: string[], options: { heartbeat?: number, freeze?: boolean } = {}): { peers: TestPeer[], net: () => FrozenNetwork } {
+  const peers: TestPeer[] = []
+  let dir: string | undefined
+  let net: FrozenNetwork | undefined
+  before(async function () {
+    this.timeout(90_000)
+    dir = await tempDir()
+    net = await frozenSetup(storing, args, peers, dir, options.heartbeat)
+    if (options.freeze === true) net.frozen.proc.kill('SIGSTOP')
+  })
+  after(async () => { await frozenTeardown(peers, dir, net) })
+  return {
+    peers,
+    net: () => {
+      if (net == null) throw new Error('the frozen network is not set up')
+      return net
+    }
+  }
+}
+
 /** Gets `link` on `reader` into `out` and checks it is byte-identical to `file`. */
 async function expectIdenticalGet (reader: TestPeer, link: string, out: string, file: { sha256: string }): Promise<void> {
   const r = await reader.run(['get', link, '-o', out])
@@ -77,31 +102,23 @@ async function expectFullPut (uploader: TestPeer, reader: TestPeer, dir: string)
  */
 describe('a frozen peer, whose connections stay open and silent (SIGSTOP)', function () {
   this.timeout(120_000)
-  const args = ['--dead-after', '1000', '--chunk-timeout', '3000']
-  const peers: TestPeer[] = []
-  let dir: string | undefined
-  let net: FrozenNetwork
-
-  before(async () => {
-    dir = await tempDir()
-    net = await frozenSetup(5, args, peers, dir)
-  })
-
-  after(async () => { await frozenTeardown(peers, dir, net) })
+  const { peers, net } = useFrozenNetwork(5, ['--dead-after', '1000', '--chunk-timeout', '3000'])
 
   it('gets a file byte-identical from the other holders while one of them is frozen', async () => {
-    net.frozen.proc.kill('SIGSTOP')
-    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
+    const { frozen, reader, link, dir, file } = net()
+    frozen.proc.kill('SIGSTOP')
+    await expectIdenticalGet(reader, link, join(dir, 'first-out.bin'), file)
   })
 
   it('puts a file with every copy on live peers while a peer it would pick is frozen', async () => {
-    await expectFullPut(peers[0], net.reader, net.dir)
+    await expectFullPut(peers[0], net().reader, net().dir)
   })
 
   it('thawed, the peer still holds every chunk it had and gets the file itself', async () => {
-    net.frozen.proc.kill('SIGCONT')
-    expect(await chunkFiles(net.frozen)).to.include.members(net.held)
-    await expectIdenticalGet(net.frozen, net.link, join(net.dir, 'first-thawed.bin'), net.file)
+    const { frozen, held, link, dir, file } = net()
+    frozen.proc.kill('SIGCONT')
+    expect(await chunkFiles(frozen)).to.include.members(held)
+    await expectIdenticalGet(frozen, link, join(dir, 'first-thawed.bin'), file)
   })
 })
 
@@ -112,38 +129,28 @@ describe('a frozen peer, whose connections stay open and silent (SIGSTOP)', func
  */
 describe('a peer frozen long enough to miss its heartbeats', function () {
   this.timeout(20_000)
-  const args = ['--dead-after', '1000', '--chunk-timeout', '60000']
-  const peers: TestPeer[] = []
-  let dir: string | undefined
-  let net: FrozenNetwork
-
-  before(async function () {
-    this.timeout(90_000)
-    dir = await tempDir()
-    net = await frozenSetup(4, args, peers, dir)
-    net.frozen.proc.kill('SIGSTOP')
-  })
-
-  after(async () => { await frozenTeardown(peers, dir, net) })
+  const { peers, net } = useFrozenNetwork(4, ['--dead-after', '1000', '--chunk-timeout', '60000'], { freeze: true })
 
   it('lists the frozen peer as overdue once it misses a heartbeat, alive all the same', async () => {
-    for (const viewer of [peers[0], net.reader]) {
+    const { frozen, reader } = net()
+    for (const viewer of [peers[0], reader]) {
       const row = await waitFor(async () => {
         const { peers: rows } = await viewer.json(['peers'])
-        return rows.find((r: any) => r.peerId === net.frozen.peerId && r.overdue === true)
+        return rows.find((r: any) => r.peerId === frozen.peerId && r.overdue === true)
       }, { timeout: 10_000, message: 'the frozen peer listed as overdue' })
       expect(row.alive).to.equal(true)
     }
     const table = await peers[0].run(['peers'])
-    expect(table.stdout.split('\n').find(line => line.includes(net.frozen.peerId))).to.match(/\boverdue\b/)
+    expect(table.stdout.split('\n').find(line => line.includes(frozen.peerId))).to.match(/\boverdue\b/)
   })
 
   it('gets a file from the holders on time, without waiting on the overdue one first', async () => {
-    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
+    const { reader, link, dir, file } = net()
+    await expectIdenticalGet(reader, link, join(dir, 'first-out.bin'), file)
   })
 
   it('puts every copy on the peers on time', async () => {
-    await expectFullPut(peers[0], net.reader, net.dir)
+    await expectFullPut(peers[0], net().reader, net().dir)
   })
 })
 
@@ -155,21 +162,11 @@ describe('a peer frozen long enough to miss its heartbeats', function () {
  */
 describe('a holder frozen as a get begins, before anyone notices', function () {
   this.timeout(15_000)
-  const args = ['--dead-after', '1000', '--chunk-timeout', '60000']
-  const peers: TestPeer[] = []
-  let dir: string | undefined
-  let net: FrozenNetwork
-
-  before(async function () {
-    this.timeout(90_000)
-    dir = await tempDir()
-    net = await frozenSetup(4, args, peers, dir, 4000)
-  })
-
-  after(async () => { await frozenTeardown(peers, dir, net) })
+  const { net } = useFrozenNetwork(4, ['--dead-after', '1000', '--chunk-timeout', '60000'], { heartbeat: 4000 })
 
   it('gets the file from the other holders without waiting for the frozen one to time out', async () => {
-    net.frozen.proc.kill('SIGSTOP')
-    await expectIdenticalGet(net.reader, net.link, join(net.dir, 'first-out.bin'), net.file)
+    const { frozen, reader, link, dir, file } = net()
+    frozen.proc.kill('SIGSTOP')
+    await expectIdenticalGet(reader, link, join(dir, 'first-out.bin'), file)
   })
 })
