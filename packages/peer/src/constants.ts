@@ -116,8 +116,9 @@ export const PEER_SILENCE = 8 * second
  * A fetch whose peer has sent nothing at all for this long, since the fetch began, asks the next candidate as well,
  * and takes whichever answer comes first. The silent exchange goes on meanwhile: the peer may be the only holder, or
  * just slow to start. A holder frozen while a get asked it for a chunk held the get's in-order window until
- * PEER_SILENCE ended the exchange: a get started at the freeze took 8.3 s instead of half a second. 1 s is several
- * times a chunk's round trip on loopback (20 ms), and far above the gaps between a sending peer's bytes on a slow link.
+ * PEER_SILENCE ended the exchange: a get started at the freeze took 8.3 s instead of half a second. 1 s is fifty
+ * times a chunk's round trip on loopback (20 ms). A peer that TCP starves of a slow link shared with others can be
+ * silent longer (over 4 s in netlab's gets); there the second request costs the link one more chunk.
  */
 export const HEDGE_SILENCE = 1 * second
 
