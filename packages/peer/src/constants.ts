@@ -122,9 +122,6 @@ export const PEER_SILENCE = 8 * second
  */
 export const HEDGE_SILENCE = 1 * second
 
-/** How often a fetch with one peer asked checks whether that peer went silent (HEDGE_SILENCE). */
-export const HEDGE_CHECK_INTERVAL = 100
-
 /**
  * Bytes per second below which the bytes this peer sends count as stuck: 256 kbit/s. An exchange that sends may take
  * CHUNK_TIMEOUT plus what every byte this peer is sending at its start, its own included, and every byte it begins to

@@ -1,5 +1,5 @@
 import { DEFAULT_REPLICAS, cidForChunk } from '@ionnet/chunk-store'
-import { FIND_PROVIDERS_TIMEOUT, HEDGE_CHECK_INTERVAL, MAX_PROVIDERS } from './constants.ts'
+import { FIND_PROVIDERS_TIMEOUT, MAX_PROVIDERS } from './constants.ts'
 import { ChunkUnavailableError } from './errors.ts'
 import { rankPeers, splitDoubtful } from './placement.ts'
 import type { ChunkProtocol } from './chunk-protocol.ts'
@@ -168,14 +168,18 @@ export class ChunkFetcher {
         .then(value => ({ kind: 'answer', peer, value }), error => ({ kind: 'failed', peer, error }))
       asking.set(peer, { since: Date.now(), stop, outcome })
     }
+    // nothing came from the peer since it was asked, nor for this long before
+    const silentFor = ([peer, asked]: [PeerId, Asked<T>]): number => Math.min(Date.now() - asked.since, protocol.silenceOf(peer.toString()))
     pull()
     try {
       while (true) {
         const waits = [...asking.values()].map(a => a.outcome)
         if (pulling != null) waits.push(pulling)
         if (waits.length === 0) return undefined
-        // one peer asked and no other on the way: look again shortly whether it went silent
-        const check = asking.size === 1 && pulling == null && !exhausted ? delay(HEDGE_CHECK_INTERVAL) : undefined
+        // one peer asked and no other on the way: look again when it would have been silent long enough, unless it
+        // sends something meanwhile
+        const [only] = asking.size === 1 && pulling == null && !exhausted ? asking : []
+        const check = only != null ? delay(protocol.hedgeAfter - silentFor(only)) : undefined
         if (check != null) waits.push(check.done)
         const outcome = await Promise.race(waits)
         check?.cancel()
@@ -195,10 +199,8 @@ export class ChunkFetcher {
           exhausted = true
           options.signal?.throwIfAborted()
           if (outcome.error != null) throw outcome.error
-        } else {
-          const [[peer, asked]] = asking
-          const silent = Math.min(Date.now() - asked.since, protocol.silenceOf(peer.toString()))
-          if (silent >= protocol.hedgeAfter) pull()
+        } else if (only != null && silentFor(only) >= protocol.hedgeAfter) {
+          pull()
         }
       }
     } finally {
@@ -290,7 +292,7 @@ interface Asked<T> {
   outcome: Promise<Outcome<T>>
 }
 
-/** What a fetch waits for next: a peer's answer or failure, the next candidate (or none left), or a timer. */
+/** What a fetch waits for next: a peer's answer or failure, the next candidate (or none left), or the time to look whether its peer went silent. */
 type Outcome<T> =
   | { kind: 'answer', peer: PeerId, value: T }
   | { kind: 'failed', peer: PeerId, error: any }
