@@ -5,6 +5,7 @@
  * - sha2-256 and AES-256-GCM (encrypt, with tag) of 1 MiB buffers in node:crypto, in this process;
  * - chunk files of IonNet's default chunk size (2 MiB) written as the chunk store writes them: temp file, fsync, rename,
  *   in the system temp folder (where the peers' repos live); the median of three passes.
+ * For the last three, also the CPU they cost per MiB, which report.ts adds up into what a transfer could reach at most.
  * The bare libp2p stream ceilings, and what a bare receiver reaches over them, are in stream.ts.
  *
  * As a child process: `node limits.ts tcp-sink` or `node limits.ts tcp-source <port> <MiB>`.
@@ -15,7 +16,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
-import { Child, MiB, exitWithParent, hear, median, mibs, tell } from './common.ts'
+import { Child, MiB, exitWithParent, hear, median, mibs, round, tell } from './common.ts'
 
 export interface Limits {
   tcpLoopbackMiBs: number
@@ -24,6 +25,14 @@ export interface Limits {
   /** The median of FSYNC_PASSES passes, each listed in `chunkFileFsyncPassesMiBs`. */
   chunkFileFsyncMiBs: number
   chunkFileFsyncPassesMiBs: number[]
+  /**
+   * CPU milliseconds (user + system of this process) per MiB hashed, sealed, and written as chunk files over all the
+   * passes: what each step costs whatever runs it, for the CPU ceilings in report.ts. The kernel's own writeback
+   * threads are not counted, so the chunk-file figure is a floor.
+   */
+  sha256CpuMsPerMiB: number
+  aes256gcmCpuMsPerMiB: number
+  chunkFileFsyncCpuMsPerMiB: number
 }
 
 /**
@@ -36,18 +45,38 @@ const FSYNC_PASSES = 3
 
 export async function measureLimits (sizes: { tcpMiB: number, cryptoMiB: number, fsyncMiB: number }): Promise<Limits> {
   const passes = chunkFilePasses(sizes.fsyncMiB)
+  const sha256 = cpuRate(sizes.cryptoMiB, buf => createHash('sha256').update(buf).digest())
+  const aes256gcm = cpuRate(sizes.cryptoMiB, (buf) => {
+    const c = createCipheriv('aes-256-gcm', randomBytes(32), randomBytes(12))
+    c.update(buf)
+    c.final()
+    c.getAuthTag()
+  })
   return {
     tcpLoopbackMiBs: await tcpLoopback(sizes.tcpMiB),
-    sha256MiBs: cpuRate(sizes.cryptoMiB, buf => createHash('sha256').update(buf).digest()),
-    aes256gcmMiBs: cpuRate(sizes.cryptoMiB, (buf) => {
-      const c = createCipheriv('aes-256-gcm', randomBytes(32), randomBytes(12))
-      c.update(buf)
-      c.final()
-      c.getAuthTag()
-    }),
-    chunkFileFsyncMiBs: median(passes),
-    chunkFileFsyncPassesMiBs: passes
+    sha256MiBs: sha256.MiBs,
+    aes256gcmMiBs: aes256gcm.MiBs,
+    chunkFileFsyncMiBs: median(passes.map(p => p.MiBs)),
+    chunkFileFsyncPassesMiBs: passes.map(p => p.MiBs),
+    sha256CpuMsPerMiB: sha256.cpuMsPerMiB,
+    aes256gcmCpuMsPerMiB: aes256gcm.cpuMsPerMiB,
+    chunkFileFsyncCpuMsPerMiB: round(passes.reduce((sum, p) => sum + p.cpuMsPerMiB, 0) / passes.length, 2)
   }
+}
+
+interface Rate {
+  MiBs: number
+  cpuMsPerMiB: number
+}
+
+/** Times `work` on `sizeMiB` MiB: its rate, and the CPU this process spent on it per MiB. */
+function timed (sizeMiB: number, work: () => void): Rate {
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  work()
+  const ms = performance.now() - started
+  const { user, system } = process.cpuUsage(cpu)
+  return { MiBs: mibs(sizeMiB * MiB, ms), cpuMsPerMiB: round((user + system) / 1000 / sizeMiB, 2) }
 }
 
 /** Times a transfer from a source process to a sink process: from the go signal to the sink's byte count. */
@@ -66,12 +95,10 @@ async function tcpLoopback (sizeMiB: number): Promise<number> {
   }
 }
 
-function cpuRate (sizeMiB: number, fn: (buf: Buffer) => void): number {
+function cpuRate (sizeMiB: number, fn: (buf: Buffer) => void): Rate {
   const buf = randomBytes(MiB)
   fn(buf) // warm up
-  const started = performance.now()
-  for (let i = 0; i < sizeMiB; i++) fn(buf)
-  return mibs(sizeMiB * MiB, performance.now() - started)
+  return timed(sizeMiB, () => { for (let i = 0; i < sizeMiB; i++) fn(buf) })
 }
 
 /**
@@ -79,23 +106,23 @@ function cpuRate (sizeMiB: number, fn: (buf: Buffer) => void): number {
  * just freed wrote twice as fast as into fresh space (650–730 MiB/s against 290–375 for the first pass), and the
  * peers' chunk stores write into fresh space.
  */
-function chunkFiles (dir: string, sizeMiB: number): number {
+function chunkFiles (dir: string, sizeMiB: number): Rate {
   // files of the size IonNet writes: fewer, larger files each pay less fsync per byte
   const buf = randomBytes(DEFAULT_CHUNK_SIZE)
-  const started = performance.now()
-  for (let i = 0; i < sizeMiB * MiB / DEFAULT_CHUNK_SIZE; i++) {
-    const path = join(dir, String(i))
-    const fd = openSync(`${path}.tmp`, 'w')
-    writeSync(fd, buf)
-    fsyncSync(fd)
-    closeSync(fd)
-    renameSync(`${path}.tmp`, path)
-  }
-  return mibs(sizeMiB * MiB, performance.now() - started)
+  return timed(sizeMiB, () => {
+    for (let i = 0; i < sizeMiB * MiB / DEFAULT_CHUNK_SIZE; i++) {
+      const path = join(dir, String(i))
+      const fd = openSync(`${path}.tmp`, 'w')
+      writeSync(fd, buf)
+      fsyncSync(fd)
+      closeSync(fd)
+      renameSync(`${path}.tmp`, path)
+    }
+  })
 }
 
 /** FSYNC_PASSES passes of chunkFiles, each into a folder of its own, all removed only at the end. */
-function chunkFilePasses (sizeMiB: number): number[] {
+function chunkFilePasses (sizeMiB: number): Rate[] {
   const dirs: string[] = []
   try {
     return Array.from({ length: FSYNC_PASSES }, () => {

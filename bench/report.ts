@@ -29,6 +29,8 @@ export interface Results {
     receiverTlsSocketMiBs?: number | null
     barePutR1MiBs?: number | null
     barePutR3MiBs?: number | null
+    /** CPU milliseconds per MiB of each stream and bare receiver, both processes together (runs before 2026-11-27 10:00 lack it). */
+    streamCpuMsPerMiB?: Record<'noise' | 'tls' | 'tlsSocket' | 'receiverNoise' | 'receiverTlsSocket', number | null>
   }
   helia: HeliaRun[]
   ionnet: IonNetRun[]
@@ -57,6 +59,47 @@ export interface Target {
   measured: string
   /** null: not measured in this run. */
   pass: boolean | null
+  /** For a ratio target, the most any program could reach on this machine (see `ceilings`), as the same ratio. */
+  ceiling?: string
+}
+
+/** The most a transfer could reach on this machine, in MiB/s, its CPU per MiB, and as the share of its target's anchor. */
+export interface Ceiling {
+  cpuMsPerMiB: number
+  MiBs: number
+  share: number | null
+}
+
+/**
+ * What a get and a put could reach at most on this machine, whatever their design, from the CPU that the steps each of
+ * them cannot skip cost in the same run, added up per MiB of the file: the machine's cores can do no more than
+ * `cores / sum` MiB per second even if every step ran in parallel with perfect pipelining and nothing else ran, and
+ * no transfer is faster than the stream or disk it needs.
+ * - get: one TLS stream (both ends) and AES-256-GCM to open each chunk (a get authenticates chunks by decrypting them);
+ *   writing the file is left out;
+ * - put, 1 copy: seal (AES-256-GCM), hash, one TLS stream, the holder's hash to check the chunk, and a chunk-file
+ *   write with fsync;
+ * - put, 3 copies: seal and hash once, then for each copy a TLS stream, a hash and a chunk-file write: whether the
+ *   uploader sends every copy itself or along a chain, each copy crosses a connection of its own and is checked and
+ *   stored by its holder.
+ * Reading the file, the protocol, the event loop and garbage collection are all left out, so a real transfer reaches
+ * less: a target above its ceiling is out of reach on this machine.
+ */
+export function ceilings (r: Results): { get: Ceiling, putR1: Ceiling, putR3: Ceiling } | undefined {
+  const l = r.limits
+  const stream = l?.streamCpuMsPerMiB?.tlsSocket
+  const cores = Number(r.machine.cpus)
+  if (l == null || stream == null || l.libp2pTlsSocketMiBs == null || l.aes256gcmCpuMsPerMiB == null || !(cores > 0)) return undefined
+  const { aes256gcmCpuMsPerMiB: seal, sha256CpuMsPerMiB: hash, chunkFileFsyncCpuMsPerMiB: store } = l
+  const ceiling = (cpuMsPerMiB: number, limits: number[], anchor: number): Ceiling => {
+    const MiBs = Math.min(cores * 1000 / cpuMsPerMiB, ...limits)
+    return { cpuMsPerMiB: Math.round(cpuMsPerMiB * 100) / 100, MiBs: Math.round(MiBs * 10) / 10, share: ratio(MiBs, anchor) }
+  }
+  return {
+    get: ceiling(stream + seal, [l.libp2pTlsSocketMiBs], l.libp2pTlsSocketMiBs),
+    putR1: ceiling(seal + hash + stream + hash + store, [l.libp2pTlsSocketMiBs, l.chunkFileFsyncMiBs], l.chunkFileFsyncMiBs),
+    putR3: ceiling(seal + hash + 3 * (stream + hash + store), [l.libp2pTlsSocketMiBs, l.chunkFileFsyncMiBs], l.libp2pTlsSocketMiBs)
+  }
 }
 
 export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
@@ -76,11 +119,12 @@ export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
   const x = ratios.find(q => q.sizeMiB === at)
   const bigRun = r.ionnet.find(run => run.sizeMiB === big)
   const scale = r.scale.find(s => s.peers === closest(r.scale.map(s => s.peers), 50))
+  const c = ceilings(r)
   const targets: Target[] = [
     atLeast(`get ${at} MiB >= 3x Helia fetch`, x?.getOverHeliaFetch, 3, 'x'),
-    atLeast(`get ${at} MiB >= 75% of the bare libp2p stream (IonNet TLS)`, x?.getOverTlsStream, 0.75, '%'),
-    atLeast(`put ${at} MiB --replicas 3 >= 40% of the bare libp2p stream (IonNet TLS)`, x?.putR3OverTlsStream, 0.4, '%'),
-    atLeast(`put ${at} MiB --replicas 1 >= 50% of fsync'd chunk writes`, x?.putR1OverChunkFsync, 0.5, '%'),
+    { ...atLeast(`get ${at} MiB >= 75% of the bare libp2p stream (IonNet TLS)`, x?.getOverTlsStream, 0.75, '%'), ceiling: pct(c?.get.share) },
+    { ...atLeast(`put ${at} MiB --replicas 3 >= 40% of the bare libp2p stream (IonNet TLS)`, x?.putR3OverTlsStream, 0.4, '%'), ceiling: pct(c?.putR3.share) },
+    { ...atLeast(`put ${at} MiB --replicas 1 >= 50% of fsync'd chunk writes`, x?.putR1OverChunkFsync, 0.5, '%'), ceiling: pct(c?.putR1.share) },
     below(`put/get ${big} MiB: every process peak RSS < 300 MiB`, bigRun?.maxPeakRssMiB, 300, ' MiB'),
     r.heal == null || r.heal.sawDrop
       ? below(`heal ${r.plan.heal} MiB < 3 heartbeats + 10 s`, r.heal == null ? undefined : r.heal.healMs ?? Infinity, r.heal?.targetMs ?? 13_000, ' ms')
@@ -98,22 +142,26 @@ export function judge (r: Results): { ratios: Ratios[], targets: Target[] } {
 
 export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target[] }): string {
   const l = r.limits
+  const sc = l?.streamCpuMsPerMiB
   const m = r.machine
   const parts = [
     `IonNet bench (${r.mode}), ${String(m.date)}: ${String(m.cpus)} CPUs, ${String(m.memoryGiB)} GiB, Node ${String(m.node)}, ${String(m.durationS)} s`,
-    table(['machine limit (2 processes on 127.0.0.1 where a transfer)', 'MiB/s'], [
-      ['raw loopback TCP, 1 MiB writes', n(l?.tcpLoopbackMiBs)],
-      ['libp2p stream, TCP + noise + yamux, 1 MiB sends', n(l?.libp2pNoiseMiBs)],
-      ['libp2p stream, TCP + TLS (@libp2p/tls) + yamux, 1 MiB sends', n(l?.libp2pTlsMiBs)],
-      ['libp2p stream, TCP + TLS on the socket (IonNet) + yamux, 1 MiB sends', n(l?.libp2pTlsSocketMiBs)],
-      [`bare receiver over noise: hash, decrypt, write ${DEFAULT_CHUNK_SIZE / MiB} MiB chunks as they arrive`, withShare(l?.receiverNoiseMiBs, l?.libp2pNoiseMiBs, 'the noise stream')],
-      ['bare receiver over TLS on the socket: the same', withShare(l?.receiverTlsSocketMiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream')],
-      ['bare putter over TLS on the socket, 1 copy: seal, hash, send; hash, write, fsync, rename', withShare(l?.barePutR1MiBs, l?.chunkFileFsyncMiBs, 'fsync\'d chunk writes')],
-      ['bare putter, 3 copies (3 processes storing)', withShare(l?.barePutR3MiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream')],
-      ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs)],
-      ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs)],
-      [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename (median of ${l?.chunkFileFsyncPassesMiBs?.length ?? 1} passes)`, l?.chunkFileFsyncPassesMiBs == null ? n(l?.chunkFileFsyncMiBs) : `${n(l.chunkFileFsyncMiBs)} (${l.chunkFileFsyncPassesMiBs.map(n).join(', ')})`]
+    table(['machine limit (2 processes on 127.0.0.1 where a transfer)', 'MiB/s', 'CPU ms per MiB'], [
+      ['raw loopback TCP, 1 MiB writes', n(l?.tcpLoopbackMiBs), '-'],
+      ['libp2p stream, TCP + noise + yamux, 1 MiB sends', n(l?.libp2pNoiseMiBs), n(sc?.noise)],
+      ['libp2p stream, TCP + TLS (@libp2p/tls) + yamux, 1 MiB sends', n(l?.libp2pTlsMiBs), n(sc?.tls)],
+      ['libp2p stream, TCP + TLS on the socket (IonNet) + yamux, 1 MiB sends', n(l?.libp2pTlsSocketMiBs), n(sc?.tlsSocket)],
+      [`bare receiver over noise: hash, decrypt, write ${DEFAULT_CHUNK_SIZE / MiB} MiB chunks as they arrive`, withShare(l?.receiverNoiseMiBs, l?.libp2pNoiseMiBs, 'the noise stream'), n(sc?.receiverNoise)],
+      ['bare receiver over TLS on the socket: the same', withShare(l?.receiverTlsSocketMiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream'), n(sc?.receiverTlsSocket)],
+      ['bare putter over TLS on the socket, 1 copy: seal, hash, send; hash, write, fsync, rename', withShare(l?.barePutR1MiBs, l?.chunkFileFsyncMiBs, 'fsync\'d chunk writes'), '-'],
+      ['bare putter, 3 copies (3 processes storing)', withShare(l?.barePutR3MiBs, l?.libp2pTlsSocketMiBs, 'the TLS stream'), '-'],
+      ['sha2-256, 1 MiB buffers', n(l?.sha256MiBs), n(l?.sha256CpuMsPerMiB)],
+      ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs), n(l?.aes256gcmCpuMsPerMiB)],
+      [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename (median of ${l?.chunkFileFsyncPassesMiBs?.length ?? 1} passes)`, l?.chunkFileFsyncPassesMiBs == null ? n(l?.chunkFileFsyncMiBs) : `${n(l.chunkFileFsyncMiBs)} (${l.chunkFileFsyncPassesMiBs.map(n).join(', ')})`, n(l?.chunkFileFsyncCpuMsPerMiB)]
     ]),
+    'CPU ms per MiB: user + system CPU of every process of the measurement (for the streams both ends, all threads) per MiB it moved; the chunk-file figure leaves out the kernel\'s writeback threads.',
+    table(['ceiling on this machine', 'steps counted (CPU ms per MiB of the file)', 'CPU ms per MiB', 'MiB/s at most', 'as the target\'s ratio'], ceilingRows(r)),
+    `The most any program could reach here, whatever its design: ${String(m.cpus)} cores divided by the CPU per MiB of the steps it cannot skip, measured above, as if every step ran in parallel with perfect pipelining; no more than the stream or disk it needs either. Reading the file, any protocol, the event loop and garbage collection are left out, so a target above its ceiling is out of reach on this machine.`,
     table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get CLI', 'get/Helia', 'get/TLS', 'get/noise', 'get/receiver', 'put r3/TLS', 'put r1/fsync', 'put r3/bare', 'put r1/bare'],
       r.plan.sizes.map((size) => {
         const h = r.helia.find(run => run.sizeMiB === size)
@@ -135,7 +183,7 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       r.scale.map(s => [String(s.peers), `${s.allAlive === false ? `saw ${s.aliveSeen.join(', ')} of ${s.peers - 1} in ` : ''}${((s.aliveMs ?? NaN) / 1000).toFixed(1)} / ${((s.quietMs ?? NaN) / 1000).toFixed(1)}`, `${s.idleCorePercent}% of a core`, `${s.provide.medianMs} / ${s.provide.p95Ms}`, `${s.find.medianMs} / ${s.find.p95Ms}`, String(s.find.firstProviderMedianMs),
         `${s.find.foundProvider}/${s.find.count}`, `${s.findIonNetChunks.withProviders}/${s.findIonNetChunks.count} (${s.findIonNetChunks.medianMs})`,
         s.putMiBs == null ? 'failed' : `${s.putMiBs} MiB/s`, s.afterPut == null ? 'n/a' : `${(s.afterPut.quietMs / 1000).toFixed(1)} / ${s.afterPut.cpuSeconds}`, s.getMiBs == null ? 'failed' : `${s.getMiBs} MiB/s`, `${s.maxPeerPeakRssMiB} MiB`])),
-    table(['target', 'measured', 'verdict'], v.targets.map(t => [t.target, t.measured, t.pass == null ? 'n/a' : t.pass ? 'PASS' : 'FAIL']))
+    table(['target', 'measured', 'verdict', 'ceiling here'], v.targets.map(t => [t.target, t.measured, t.pass == null ? 'n/a' : t.pass ? 'PASS' : 'FAIL', t.ceiling ?? '']))
   ]
   const errors = [
     ...r.scale.filter(s => s.transferError != null).map(s => `- scale ${s.peers} peers: ${s.transferError ?? ''}`),
@@ -161,6 +209,17 @@ function cpuRows (r: Results): string[][] {
     ['IonNet put r3', ...ionnet(run => run.putR3.cpuSeconds)],
     ['IonNet get', ...ionnet(run => run.get.cpuSeconds)],
     ['IonNet get, CLI (second get)', ...ionnet(run => run.cliGet?.cpuSeconds)]
+  ]
+}
+
+function ceilingRows (r: Results): string[][] {
+  const c = ceilings(r)
+  const row = (name: string, steps: string, ceiling: Ceiling | undefined, anchor: string): string[] =>
+    [name, steps, n(ceiling?.cpuMsPerMiB), n(ceiling?.MiBs), ceiling?.share == null ? '-' : `${pct(ceiling.share)} of ${anchor}`]
+  return [
+    row('get', 'TLS stream, AES-256-GCM', c?.get, 'the TLS stream'),
+    row('put, 1 copy', 'AES-256-GCM, sha2-256, TLS stream, sha2-256, chunk file', c?.putR1, 'fsync\'d chunk writes'),
+    row('put, 3 copies', 'AES-256-GCM, sha2-256, 3 x (TLS stream, sha2-256, chunk file)', c?.putR3, 'the TLS stream')
   ]
 }
 

@@ -58,11 +58,18 @@ const barePutR3 = await section(`bare putter, 3 copies, ${plan.streamMiB} MiB`, 
 if (limits != null) {
   results.limits = {
     ...limits,
-    libp2pNoiseMiBs: noise ?? null,
-    libp2pTlsMiBs: tls ?? null,
-    libp2pTlsSocketMiBs: tlsSocket ?? null,
-    receiverNoiseMiBs: noiseReceiver ?? null,
-    receiverTlsSocketMiBs: tlsSocketReceiver ?? null,
+    libp2pNoiseMiBs: noise?.MiBs ?? null,
+    libp2pTlsMiBs: tls?.MiBs ?? null,
+    libp2pTlsSocketMiBs: tlsSocket?.MiBs ?? null,
+    receiverNoiseMiBs: noiseReceiver?.MiBs ?? null,
+    receiverTlsSocketMiBs: tlsSocketReceiver?.MiBs ?? null,
+    streamCpuMsPerMiB: {
+      noise: noise?.cpuMsPerMiB ?? null,
+      tls: tls?.cpuMsPerMiB ?? null,
+      tlsSocket: tlsSocket?.cpuMsPerMiB ?? null,
+      receiverNoise: noiseReceiver?.cpuMsPerMiB ?? null,
+      receiverTlsSocket: tlsSocketReceiver?.cpuMsPerMiB ?? null
+    },
     barePutR1MiBs: barePutR1 ?? null,
     barePutR3MiBs: barePutR3 ?? null
   }

@@ -27,7 +27,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
 import { nativeTls } from '../packages/peer/src/tls-encrypter.ts'
-import { Child, MiB, exitWithParent, failed, framePieces, hear, mibs, tell } from './common.ts'
+import { Child, MiB, exitWithParent, failed, framePieces, hear, mibs, round, tell, totalCpuSeconds } from './common.ts'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { DecipherGCM, Hash } from 'node:crypto'
 
@@ -48,8 +48,14 @@ const HEADER = TAG + 32
 const KEY = Buffer.alloc(32, 7)
 const IV = Buffer.alloc(12, 1)
 
-/** MiB/s of one stream carrying `sizeMiB` from one process to another, the sink doing `work` with it. */
-export async function measureStream (encrypter: Encrypter, sizeMiB: number, work: Work = 'count'): Promise<number> {
+/** A stream's rate, and the CPU it cost both processes (user + system, all threads) per MiB carried. */
+export interface StreamRun {
+  MiBs: number
+  cpuMsPerMiB: number
+}
+
+/** One stream carrying `sizeMiB` from one process to another, the sink doing `work` with it. */
+export async function measureStream (encrypter: Encrypter, sizeMiB: number, work: Work = 'count'): Promise<StreamRun> {
   const module = new URL(import.meta.url)
   const sink = new Child(module, ['sink', encrypter, String(sizeMiB), work])
   try {
@@ -57,10 +63,13 @@ export async function measureStream (encrypter: Encrypter, sizeMiB: number, work
     const source = new Child(module, ['source', encrypter, String(sizeMiB), work, addr])
     try {
       await source.next()
+      const pids = [sink.proc.pid!, source.proc.pid!]
+      const cpuBefore = await totalCpuSeconds(pids)
       const started = performance.now()
       source.send('go')
       const { bytes } = await sink.next<{ bytes: number }>()
-      return mibs(bytes, performance.now() - started)
+      const ms = performance.now() - started
+      return { MiBs: mibs(bytes, ms), cpuMsPerMiB: round((await totalCpuSeconds(pids) - cpuBefore) * 1000 / (bytes / MiB), 2) }
     } finally {
       await source.stop()
     }
