@@ -26,9 +26,9 @@ export interface Limits {
   chunkFileFsyncMiBs: number
   chunkFileFsyncPassesMiBs: number[]
   /**
-   * CPU milliseconds (user + system of the bench's main thread) per MiB hashed, sealed, and written as chunk files over all the
-   * passes: what each step costs whatever runs it, for the CPU ceilings in report.ts. The kernel's own writeback
-   * threads are not counted, so the chunk-file figure is a floor.
+   * CPU milliseconds (user + system of the thread that does the work) per MiB hashed, sealed, and written as chunk
+   * files over all the passes: what each step costs whatever runs it, for the CPU ceilings in report.ts. The kernel's
+   * own writeback threads are not counted, so the chunk-file figure is a floor.
    */
   sha256CpuMsPerMiB: number
   aes256gcmCpuMsPerMiB: number

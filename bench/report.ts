@@ -29,7 +29,10 @@ export interface Results {
     receiverTlsSocketMiBs?: number | null
     barePutR1MiBs?: number | null
     barePutR3MiBs?: number | null
-    /** CPU milliseconds per MiB of each stream and bare receiver, both processes together (runs before 2026-11-27 10:00 lack it). */
+    /**
+     * CPU milliseconds per MiB of each stream and bare receiver, both processes together (runs before 2026-11-27 09:30
+     * lack it).
+     */
     streamCpuMsPerMiB?: Record<'noise' | 'tls' | 'tlsSocket' | 'receiverNoise' | 'receiverTlsSocket', number | null>
   }
   helia: HeliaRun[]
@@ -63,7 +66,7 @@ export interface Target {
   ceiling?: string
 }
 
-/** The most a transfer could reach on this machine, in MiB/s, its CPU per MiB, and as the share of its target's anchor. */
+/** The most a transfer could reach on this machine in MiB/s, its CPU per MiB, and that rate as its target's ratio. */
 export interface Ceiling {
   cpuMsPerMiB: number
   MiBs: number
@@ -159,7 +162,7 @@ export function formatReport (r: Results, v: { ratios: Ratios[], targets: Target
       ['AES-256-GCM encrypt, 1 MiB buffers', n(l?.aes256gcmMiBs), n(l?.aes256gcmCpuMsPerMiB)],
       [`${DEFAULT_CHUNK_SIZE / MiB} MiB chunk files: write, fsync, rename (median of ${l?.chunkFileFsyncPassesMiBs?.length ?? 1} passes)`, l?.chunkFileFsyncPassesMiBs == null ? n(l?.chunkFileFsyncMiBs) : `${n(l.chunkFileFsyncMiBs)} (${l.chunkFileFsyncPassesMiBs.map(n).join(', ')})`, n(l?.chunkFileFsyncCpuMsPerMiB)]
     ]),
-    'CPU ms per MiB: user + system CPU of every process of the measurement (for the streams both ends, all threads) per MiB it moved; the chunk-file figure leaves out the kernel\'s writeback threads.',
+    'CPU ms per MiB: user + system CPU per MiB moved; for the streams and bare receivers, of both processes (all threads); for hashing, sealing and chunk files, of the thread that does it (the kernel\'s writeback threads are left out).',
     table(['ceiling on this machine', 'steps counted (CPU ms per MiB of the file)', 'CPU ms per MiB', 'MiB/s at most', 'as the target\'s ratio'], ceilingRows(r)),
     `The most any program could reach here, whatever its design: ${String(m.cpus)} cores divided by the CPU per MiB of the steps it cannot skip, measured above, as if every step ran in parallel with perfect pipelining; no more than the stream or disk it needs either. Reading the file, any protocol, the event loop and garbage collection are left out, so a target above its ceiling is out of reach on this machine.`,
     table(['MiB', 'Helia add', 'Helia fetch', 'put r1', 'put r3', 'get', 'get CLI', 'get/Helia', 'get/TLS', 'get/noise', 'get/receiver', 'put r3/TLS', 'put r1/fsync', 'put r3/bare', 'put r1/bare'],
