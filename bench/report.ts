@@ -82,9 +82,10 @@ export interface Ceiling {
  *   writing the file is left out;
  * - put, 1 copy: seal (AES-256-GCM), hash, one TLS stream, the holder's hash to check the chunk, and a chunk-file
  *   write with fsync;
- * - put, 3 copies: seal and hash once, then for each copy a TLS stream, a hash and a chunk-file write: whether the
- *   uploader sends every copy itself or along a chain, each copy crosses a connection of its own and is checked and
- *   stored by its holder.
+ * - put, 3 copies, as the issue that set the target counts it ("every byte crosses two connections"): seal and hash
+ *   once, a chunk-file write for the uploader's own copy, then for each of the two other copies a TLS stream, a hash
+ *   and a chunk-file write: whether the uploader sends them itself or along a chain, each crosses a connection of its
+ *   own and is checked and stored by its holder. An uploader that holds none of a chunk's copies does more.
  * Reading the file, the protocol, the event loop and garbage collection are all left out, so a real transfer reaches
  * less: a target above its ceiling is out of reach on this machine.
  */
@@ -101,7 +102,7 @@ export function ceilings (r: Results): { get: Ceiling, putR1: Ceiling, putR3: Ce
   return {
     get: ceiling(stream + seal, [l.libp2pTlsSocketMiBs], l.libp2pTlsSocketMiBs),
     putR1: ceiling(seal + hash + stream + hash + store, [l.libp2pTlsSocketMiBs, l.chunkFileFsyncMiBs], l.chunkFileFsyncMiBs),
-    putR3: ceiling(seal + hash + 3 * (stream + hash + store), [l.libp2pTlsSocketMiBs, l.chunkFileFsyncMiBs], l.libp2pTlsSocketMiBs)
+    putR3: ceiling(seal + hash + store + 2 * (stream + hash + store), [l.libp2pTlsSocketMiBs, l.chunkFileFsyncMiBs], l.libp2pTlsSocketMiBs)
   }
 }
 
@@ -222,7 +223,7 @@ function ceilingRows (r: Results): string[][] {
   return [
     row('get', 'TLS stream, AES-256-GCM', c?.get, 'the TLS stream'),
     row('put, 1 copy', 'AES-256-GCM, sha2-256, TLS stream, sha2-256, chunk file', c?.putR1, 'fsync\'d chunk writes'),
-    row('put, 3 copies', 'AES-256-GCM, sha2-256, 3 x (TLS stream, sha2-256, chunk file)', c?.putR3, 'the TLS stream')
+    row('put, 3 copies', 'AES-256-GCM, sha2-256, chunk file, 2 x (TLS stream, sha2-256, chunk file)', c?.putR3, 'the TLS stream')
   ]
 }
 
