@@ -80,8 +80,9 @@ export interface Ceiling {
  * no transfer is faster than the stream or disk it needs.
  * - get: one TLS stream (both ends) and AES-256-GCM to open each chunk (a get authenticates chunks by decrypting them);
  *   writing the file is left out;
- * - put, 1 copy: seal (AES-256-GCM), hash, one TLS stream, the holder's hash to check the chunk, and a chunk-file
- *   write with fsync;
+ * - put, 1 copy, on another peer: seal (AES-256-GCM), hash, one TLS stream, the holder's hash to check the chunk,
+ *   and a chunk-file write with fsync (a chunk whose one copy placement gives the uploader itself is bound by its disk
+ *   alone);
  * - put, 3 copies, as the issue that set the target counts it ("every byte crosses two connections"): seal and hash
  *   once, a chunk-file write for the uploader's own copy, then for each of the two other copies a TLS stream, a hash
  *   and a chunk-file write: whether the uploader sends them itself or along a chain, each crosses a connection of its
