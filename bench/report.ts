@@ -5,7 +5,7 @@
  * and count instead, which the target's name then says.
  */
 import { DEFAULT_CHUNK_SIZE } from '@ionnet/manifest'
-import { MiB } from './common.ts'
+import { MiB, round } from './common.ts'
 import type { HealRun } from './heal.ts'
 import type { HeliaRun } from './helia.ts'
 import type { IonNetRun } from './ionnet.ts'
@@ -98,7 +98,7 @@ export function ceilings (r: Results): { get: Ceiling, putR1: Ceiling, putR3: Ce
   const { aes256gcmCpuMsPerMiB: seal, sha256CpuMsPerMiB: hash, chunkFileFsyncCpuMsPerMiB: store } = l
   const ceiling = (cpuMsPerMiB: number, limits: number[], anchor: number): Ceiling => {
     const MiBs = Math.min(cores * 1000 / cpuMsPerMiB, ...limits)
-    return { cpuMsPerMiB: Math.round(cpuMsPerMiB * 100) / 100, MiBs: Math.round(MiBs * 10) / 10, share: ratio(MiBs, anchor) }
+    return { cpuMsPerMiB: round(cpuMsPerMiB, 2), MiBs: round(MiBs), share: ratio(MiBs, anchor) }
   }
   return {
     get: ceiling(stream + seal, [l.libp2pTlsSocketMiBs], l.libp2pTlsSocketMiBs),

@@ -292,7 +292,10 @@ interface Asked<T> {
   outcome: Promise<Outcome<T>>
 }
 
-/** What a fetch waits for next: a peer's answer or failure, the next candidate (or none left), or the time to look whether its peer went silent. */
+/**
+ * What a fetch waits for next: a peer's answer or failure, the next candidate (or none left), or the time to look
+ * whether its peer went silent.
+ */
 type Outcome<T> =
   | { kind: 'answer', peer: PeerId, value: T }
   | { kind: 'failed', peer: PeerId, error: any }
