@@ -46,13 +46,6 @@ async function frozenSetup (storing: number, args: string[], peers: TestPeer[], 
   return { dir, reader, file, link: put.link, frozen: counts[0].p, held: counts[0].chunks }
 }
 
-/** Thaws the frozen peer (a stopped process would not act on the SIGTERM that cleanup sends) and stops them all. */
-async function frozenTeardown (peers: TestPeer[], dir: string | undefined, net: FrozenNetwork | undefined): Promise<void> {
-  net?.frozen.proc.kill('SIGCONT')
-  await cleanup(peers)
-  if (dir != null) await rm(dir, { recursive: true, force: true })
-}
-
 /**
  * Registers, in the describe that calls it, hooks that set up a network with a peer to freeze (frozenSetup, within
  * 90 s) before its tests, freezing that peer at once where `freeze` says so, and tear it all down after them. Returns
@@ -68,7 +61,12 @@ function useFrozenNetwork (storing: number, args: string[], options: { heartbeat
     net = await frozenSetup(storing, args, peers, dir, options.heartbeat)
     if (options.freeze === true) net.frozen.proc.kill('SIGSTOP')
   })
-  after(async () => { await frozenTeardown(peers, dir, net) })
+  after(async () => {
+    // a stopped process would not act on the SIGTERM that cleanup sends
+    net?.frozen.proc.kill('SIGCONT')
+    await cleanup(peers)
+    if (dir != null) await rm(dir, { recursive: true, force: true })
+  })
   return {
     peers,
     net: () => {
